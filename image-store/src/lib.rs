@@ -5,3 +5,5 @@
 pub mod digest;
 
 pub use digest::Digest;
+pub mod compression;
+pub mod extract;
