@@ -1,1 +1,62 @@
-fn main() {}
+//! The `selkie` binary: parses the command line (clap) and calls the engine in `pkg`.
+//! Errors become one `Error: ...` line on stderr and Podman's exit codes.
+
+mod cli;
+mod commands;
+mod exit;
+mod output;
+
+use clap::{CommandFactory, FromArgMatches};
+use exit::Exit;
+use std::io::Write;
+
+fn main() {
+    let argv0 = std::env::args_os()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "selkie".into());
+    let code = match run(&argv0) {
+        Ok(()) => 0,
+        Err(e) => report(&e),
+    };
+    let _ = std::io::stdout().flush();
+    std::process::exit(code);
+}
+
+fn run(argv0: &str) -> anyhow::Result<()> {
+    let matches = cli::Cli::command()
+        .name(argv0.to_string())
+        .bin_name(argv0.to_string())
+        .try_get_matches()
+        .map_err(|e| cli::clap_error(e, argv0))?;
+    let cli = cli::Cli::from_arg_matches(&matches).map_err(|e| cli::clap_error(e, argv0))?;
+    if cli.version {
+        println!("{argv0} version {}", pkg::system::VERSION);
+        return Ok(());
+    }
+    let ctx = cli::Context::new(&cli);
+    match cli.command {
+        Some(cmd) => commands::dispatch(cmd, &ctx),
+        None => Err(Exit::usage(format!("missing command '{argv0} COMMAND'")).into()),
+    }
+}
+
+/// Prints the error as Podman does and returns the exit code.
+fn report(e: &anyhow::Error) -> i32 {
+    if let Some(exit) = e.downcast_ref::<Exit>() {
+        if let Some(out) = &exit.stdout {
+            print!("{out}");
+        }
+        if let Some(msg) = &exit.message {
+            eprintln!("Error: {msg}");
+        }
+        return exit.code;
+    }
+    let msg = format!("{e:#}");
+    eprintln!("Error: {}", msg.replace('\n', " "));
+    exit::ENGINE_ERROR
+}

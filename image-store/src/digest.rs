@@ -21,13 +21,19 @@ pub struct InvalidDigest(pub String);
 impl Digest {
     /// Parses `sha256:<hex>`.
     pub fn parse(s: &str) -> Result<Self, InvalidDigest> {
-        let hex = s.strip_prefix("sha256:").ok_or_else(|| InvalidDigest(s.to_string()))?;
+        let hex = s
+            .strip_prefix("sha256:")
+            .ok_or_else(|| InvalidDigest(s.to_string()))?;
         Self::from_hex(hex).map_err(|_| InvalidDigest(s.to_string()))
     }
 
     /// Accepts the bare 64-digit hex form (image IDs, blob file names).
     pub fn from_hex(hex: &str) -> Result<Self, InvalidDigest> {
-        if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             Ok(Digest { hex: hex.to_string() })
         } else {
             Err(InvalidDigest(hex.to_string()))
@@ -41,7 +47,9 @@ impl Digest {
     }
 
     fn from_hasher(h: Sha256) -> Self {
-        Digest { hex: hex::encode(h.finalize()) }
+        Digest {
+            hex: hex::encode(h.finalize()),
+        }
     }
 
     pub fn hex(&self) -> &str {
@@ -95,7 +103,11 @@ pub struct HashingReader<R> {
 
 impl<R: Read> HashingReader<R> {
     pub fn new(inner: R) -> Self {
-        HashingReader { inner, hasher: Sha256::new(), count: 0 }
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+            count: 0,
+        }
     }
 
     /// Bytes read so far.
@@ -132,7 +144,11 @@ pub struct HashingWriter<W> {
 
 impl<W: Write> HashingWriter<W> {
     pub fn new(inner: W) -> Self {
-        HashingWriter { inner, hasher: Sha256::new(), count: 0 }
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+            count: 0,
+        }
     }
 
     pub fn finish(self) -> (W, Digest, u64) {

@@ -1,5 +1,15 @@
 //! The selkie engine library: configuration, image references, image and container operations,
 //! output formatting and the built-in OCI runtime. The CLI in `cmd/` only parses flags and calls in here.
 
+pub mod config;
+pub mod container;
+pub mod engine;
+pub mod error;
 pub mod format;
+pub mod image;
+pub mod reference;
 pub mod runtime;
+pub mod system;
+
+pub use engine::Engine;
+pub use error::{Error, Result};

@@ -1,0 +1,3 @@
+//! Configuration files, parsed once into typed structs at the edge.
+
+pub mod storage;

@@ -1,0 +1,48 @@
+//! The engine's error type. The CLI prints it as one `Error: ...` line and picks the exit code.
+
+use crate::reference::ReferenceError;
+use image_store::StoreError;
+use std::io;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+    #[error(transparent)]
+    Format(#[from] crate::format::FormatError),
+    #[error("no such container: {0}")]
+    ContainerNotKnown(String),
+    #[error("the container name {0:?} is already in use by {1}: choose another name or use --replace")]
+    NameInUse(String, String),
+    #[error("{0}: image not known")]
+    ImageNotKnown(String),
+    #[error("short-name {name:?} matches several images: {candidates}")]
+    AmbiguousName { name: String, candidates: String },
+    #[error("image {image} is in use by container(s) {containers}: use --force to remove them too")]
+    ImageInUse { image: String, containers: String },
+    #[error("{context}: {source}")]
+    Io { context: String, source: io::Error },
+    #[error("{0}")]
+    InvalidArchive(String),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub trait IoContext<T> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> IoContext<T> for io::Result<T> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| Error::Io {
+            context: context(),
+            source,
+        })
+    }
+}
