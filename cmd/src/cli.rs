@@ -78,6 +78,22 @@ impl Context {
         Ok(engine)
     }
 
+    /// The global flags that select this engine's store, for processes we start (the monitor).
+    pub fn global_args(&self, engine: &pkg::Engine) -> Vec<String> {
+        let mut args = vec![
+            "--root".to_string(),
+            engine.paths.graph_root.display().to_string(),
+            "--runroot".to_string(),
+            engine.paths.run_root.display().to_string(),
+            "--storage-driver".to_string(),
+            engine.paths.driver.clone(),
+        ];
+        if self.log_level <= LogLevel::Debug {
+            args.push(format!("--log-level={:?}", self.log_level).to_lowercase());
+        }
+        args
+    }
+
     pub fn debug(&self, msg: impl FnOnce() -> String) {
         if self.log_level <= LogLevel::Debug {
             eprintln!("level=debug msg={:?}", msg());

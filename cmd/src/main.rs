@@ -1,6 +1,7 @@
 //! The `selkie` binary: parses the command line (clap) and calls the engine in `pkg`.
 //! Errors become one `Error: ...` line on stderr and Podman's exit codes.
 
+mod attach;
 mod cli;
 mod commands;
 mod exit;
@@ -59,4 +60,15 @@ fn report(e: &anyhow::Error) -> i32 {
     let msg = format!("{e:#}");
     eprintln!("Error: {}", msg.replace('\n', " "));
     exit::ENGINE_ERROR
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks over every command (duplicate flags, bad defaults).
+    #[test]
+    fn command_tree_is_consistent() {
+        crate::cli::Cli::command().debug_assert();
+    }
 }

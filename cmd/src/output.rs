@@ -5,7 +5,8 @@ use pkg::format::{self, OutputFormat};
 use serde_json::Value;
 use std::io::Write;
 
-/// Prints a listing. `template_rows` feed tables and templates; `json_rows` feed `--format json`.
+/// Prints a listing. `template_rows` feed tables and templates; `json_rows` feed `--format json`
+/// (indented as `images` does).
 pub fn list(
     user_format: Option<&str>,
     default_table: &str,
@@ -14,9 +15,25 @@ pub fn list(
     template_rows: impl FnOnce() -> Vec<Value>,
     json_rows: impl FnOnce() -> Vec<Value>,
 ) -> anyhow::Result<()> {
+    list_styled(user_format, default_table, noheading, headers, template_rows, json_rows, format::JsonStyle::INDENT4)
+}
+
+/// [`list`] with the JSON indentation of a particular Podman command (`ps`, `volume ls`: two spaces).
+pub fn list_styled(
+    user_format: Option<&str>,
+    default_table: &str,
+    noheading: bool,
+    headers: &[(&str, &str)],
+    template_rows: impl FnOnce() -> Vec<Value>,
+    json_rows: impl FnOnce() -> Vec<Value>,
+    json: format::JsonStyle,
+) -> anyhow::Result<()> {
     let fmt = OutputFormat::parse(user_format.unwrap_or(default_table))?;
     let text = match &fmt {
-        OutputFormat::Json => format::render(&fmt, &json_rows(), headers)?,
+        OutputFormat::Json => {
+            let opts = format::RenderOptions { header_overrides: headers, no_heading: noheading, json };
+            format::render_with(&fmt, &json_rows(), &opts)?
+        }
         OutputFormat::Template(t) => {
             let t = if noheading { t.without_header() } else { t.clone() };
             format::render(&OutputFormat::Template(t), &template_rows(), headers)?

@@ -12,7 +12,7 @@ pub enum Error {
     Reference(#[from] ReferenceError),
     #[error(transparent)]
     Format(#[from] crate::format::FormatError),
-    #[error("no such container: {0}")]
+    #[error("no container with name or ID {0:?} found: no such container")]
     ContainerNotKnown(String),
     #[error("the container name {0:?} is already in use by {1}: choose another name or use --replace")]
     NameInUse(String, String),
@@ -30,6 +30,16 @@ pub enum Error {
     InvalidInput(String),
     #[error("{0}")]
     Config(String),
+    /// The container could not be started; the runtime's message.
+    #[error("{0}")]
+    Runtime(String),
+    #[error("{0}")]
+    ContainerState(String),
+    #[error("cannot remove container {0} as it is running - running or paused containers cannot be removed without force: container state improper")]
+    ContainerRunning(String),
+    /// The monitor could not start the container: `code` is Podman's exit code for it (125, 126, 127).
+    #[error("{message}")]
+    StartFailed { code: i32, message: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,6 +1,8 @@
 //! The selkie engine library: configuration, image references, image and container operations,
 //! output formatting and the built-in OCI runtime. The CLI in `cmd/` only parses flags and calls in here.
 
+#![recursion_limit = "256"]
+
 pub mod config;
 pub mod container;
 pub mod engine;
@@ -13,3 +15,4 @@ pub mod system;
 
 pub use engine::Engine;
 pub use error::{Error, Result};
+pub mod volume;

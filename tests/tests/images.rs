@@ -435,7 +435,9 @@ fn save_docker_archive_format_flag_is_accepted() {
     ])
     .success();
     let fresh = Selkie::new();
-    fresh.run(&["load", "-i", saved.to_str().unwrap()]).success();
+    let out = fresh.run(&["load", "-i", saved.to_str().unwrap()]);
+    // Saved by ID, the archive names nothing, as `podman save ID` writes it.
+    assert_eq!(out.success().lines(), vec![format!("Loaded image: sha256:{}", busybox_image().id())]);
     assert_eq!(fresh.image_ids(), vec![busybox_image().id()]);
 }
 

@@ -1,57 +1,57 @@
-//! `create`: a container record from a local image (the runtime flags arrive with `run`).
+//! `create`: a container from an image, not started.
 
+use super::container_flags::ContainerFlags;
 use crate::cli::Context;
+use anyhow::Context as _;
 use clap::Args;
-use pkg::container::create::{self, CreateOptions};
+use pkg::container::config::CreateConfig;
+use pkg::container::lifecycle;
+use pkg::container::store::ContainerRecord;
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  selkie create alpine ls\n  selkie create --name web --label app=web busybox httpd -f"
+    trailing_var_arg = true,
+    disable_help_flag = true,
+    after_help = "Examples:\n  selkie create alpine ls\n  selkie create --annotation HELLO=WORLD alpine ls\n  selkie create -t -i --name myctr alpine ls"
 )]
 pub struct CreateArgs {
-    /// Assign a name to the container
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Set metadata on a container (key=value)
-    #[arg(short, long = "label", value_name = "LABEL")]
-    pub labels: Vec<String>,
-    /// Overwrite the default ENTRYPOINT of the image
-    #[arg(long)]
-    pub entrypoint: Option<String>,
-    /// The image to create the container from
+    #[command(flatten)]
+    pub flags: ContainerFlags,
+    /// The image (or, with --rootfs, the root filesystem directory)
     pub image: String,
     /// Command and arguments (default: the image's)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(allow_hyphen_values = true)]
     pub command: Vec<String>,
 }
 
 impl CreateArgs {
     pub fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let engine = ctx.engine()?;
-        let labels = self
-            .labels
-            .iter()
-            .map(|l| match l.split_once('=') {
-                Some((k, v)) => (k.to_string(), v.to_string()),
-                None => (l.clone(), String::new()),
-            })
-            .collect();
-        let entrypoint = self
-            .entrypoint
-            .as_ref()
-            .map(|e| match serde_json::from_str::<Vec<String>>(e) {
-                Ok(v) => v,
-                Err(_) => vec![e.clone()],
-            });
-        let opts = CreateOptions {
-            image: self.image,
-            name: self.name,
-            command: self.command,
-            entrypoint,
-            labels,
-        };
-        let rec = create::create(&engine, &opts)?;
+        let cfg = self.flags.to_config(&self.image, &self.command, false)?;
+        let rec = create_container(&engine, cfg, &self.flags)?;
         println!("{}", rec.id);
         Ok(())
     }
+}
+
+/// Creates the container, honouring `--replace` and `--cidfile`.
+pub fn create_container(engine: &pkg::Engine, cfg: CreateConfig, flags: &ContainerFlags) -> anyhow::Result<ContainerRecord> {
+    if let Some(path) = &flags.cidfile {
+        if path.exists() {
+            anyhow::bail!("container id file exists. Ensure another container is not using it or delete {}", path.display());
+        }
+    }
+    if flags.replace && !cfg.name.is_empty() {
+        if let Ok(old) = lifecycle::find(engine, &cfg.name) {
+            lifecycle::remove(engine, &old, true, false)?;
+        }
+    }
+    let rec = lifecycle::create(engine, cfg)?;
+    if let Some(path) = &flags.cidfile {
+        if let Err(e) = std::fs::write(path, &rec.id).with_context(|| format!("writing {}", path.display())) {
+            let _ = lifecycle::remove(engine, &rec, true, true);
+            return Err(e);
+        }
+    }
+    Ok(rec)
 }

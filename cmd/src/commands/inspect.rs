@@ -27,8 +27,9 @@ pub struct InspectArgs {
 impl InspectArgs {
     pub fn run(self, ctx: &Context) -> anyhow::Result<()> {
         match self.kind.as_str() {
-            "image" | "all" => inspect_images(ctx, &self.names, self.format.as_deref(), self.kind == "all"),
-            "container" => Err(Exit::usage(format!("no such container {}", self.names[0])).into()),
+            "image" => inspect_images(ctx, &self.names, self.format.as_deref(), false),
+            "container" => inspect_containers(ctx, &self.names, self.format.as_deref()),
+            "all" => inspect_any(ctx, &self.names, self.format.as_deref()),
             other => Err(Exit::usage(format!(
                 "invalid type {other:?}: must be one of container, image, volume, network, pod or all"
             ))
@@ -85,4 +86,72 @@ fn inspect_images(
         return Err(Exit::usage(msg).into());
     }
     Ok(())
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  selkie container inspect foobar\n  selkie container inspect --format \"{{.State.Pid}}\" myctr")]
+pub struct ContainerInspectArgs {
+    /// Format the output to a Go template or json
+    #[arg(short, long)]
+    pub format: Option<String>,
+    /// Display total file size
+    #[arg(short, long)]
+    pub size: bool,
+    /// Containers to inspect
+    #[arg(required = true, value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+}
+
+impl ContainerInspectArgs {
+    pub fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        inspect_containers(ctx, &self.containers, self.format.as_deref())
+    }
+}
+
+fn inspect_containers(ctx: &Context, names: &[String], format: Option<&str>) -> anyhow::Result<()> {
+    let engine = ctx.engine()?;
+    let db = pkg::container::store::read(&engine.store)?;
+    let mut values = vec![];
+    let mut missing = None;
+    for n in names {
+        match db.find(n) {
+            Ok(rec) => values.push(pkg::container::inspect::inspect(&engine, rec)?),
+            Err(pkg::Error::ContainerNotKnown(_)) => {
+                missing.get_or_insert(n.clone());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    output::inspect(format, &values)?;
+    match missing {
+        Some(n) => Err(Exit::usage(format!("no such container {n}")).into()),
+        None => Ok(()),
+    }
+}
+
+/// `inspect` without `--type`: each name is a container if one has it, else an image.
+fn inspect_any(ctx: &Context, names: &[String], format: Option<&str>) -> anyhow::Result<()> {
+    let engine = ctx.engine()?;
+    let containers = pkg::container::store::read(&engine.store)?;
+    let images = engine.store.images()?;
+    let mut values = vec![];
+    let mut missing = None;
+    for n in names {
+        if let Ok(rec) = containers.find(n) {
+            values.push(pkg::container::inspect::inspect(&engine, rec)?);
+            continue;
+        }
+        match pkg::image::lookup::find(&images, n) {
+            Ok(img) => values.push(pkg::image::inspect::inspect(&engine, img)?),
+            Err(pkg::Error::ImageNotKnown(_)) => {
+                missing.get_or_insert(n.clone());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    output::inspect(format, &values)?;
+    match missing {
+        Some(n) => Err(Exit::usage(format!("inspecting object: no such object: {n:?}")).into()),
+        None => Ok(()),
+    }
 }

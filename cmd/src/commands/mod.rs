@@ -1,5 +1,7 @@
 //! One module per command (Podman's names). Each parses its flags and makes one engine call.
 
+mod container;
+mod container_flags;
 mod create;
 mod history;
 mod image;
@@ -8,18 +10,29 @@ mod import;
 mod info;
 mod inspect;
 mod load;
+mod logs;
 mod ps;
 mod rm;
+mod run;
+mod start;
+mod stop;
 mod rmi;
 mod save;
 mod tag;
 mod version;
+mod volume;
 
 use crate::cli::Context;
 use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Manage containers
+    #[command(subcommand)]
+    Container(container::ContainerCommand),
+    /// The monitor of one container (started by run and start)
+    #[command(name = "container-monitor", hide = true)]
+    ContainerMonitor(rm::MonitorArgs),
     /// Create but do not start a container
     Create(create::CreateArgs),
     /// Show history of a specified image
@@ -37,24 +50,52 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Load image(s) from a tar archive
     Load(load::LoadArgs),
+    /// Fetch the logs of one or more containers
+    Logs(logs::LogsArgs),
+    /// Kill one or more running containers with a specific signal
+    Kill(stop::KillArgs),
     /// List containers
     Ps(ps::PsArgs),
+    /// Rename an existing container
+    Rename(rm::RenameArgs),
+    /// Restart one or more containers
+    Restart(stop::RestartArgs),
     /// Remove one or more containers
     Rm(rm::RmArgs),
     /// Remove one or more images from local storage
     Rmi(rmi::RmiArgs),
+    /// Run a command in a new container
+    Run(run::RunArgs),
     /// Save image(s) to an archive
     Save(save::SaveArgs),
+    /// Start one or more containers
+    Start(start::StartArgs),
+    /// Stop one or more containers
+    Stop(stop::StopArgs),
     /// Add an additional name to a local image
     Tag(tag::TagArgs),
     /// Remove names from a local image
     Untag(tag::UntagArgs),
     /// Display the selkie version information
     Version(version::VersionArgs),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
+    /// Block on one or more containers
+    Wait(stop::WaitArgs),
 }
 
 pub fn dispatch(cmd: Command, ctx: &Context) -> anyhow::Result<()> {
     match cmd {
+        Command::Container(c) => c.run(ctx),
+        Command::ContainerMonitor(a) => a.run(ctx),
+        Command::Kill(a) => a.run(ctx),
+        Command::Rename(a) => a.run(ctx),
+        Command::Restart(a) => a.run(ctx),
+        Command::Run(a) => a.run(ctx),
+        Command::Start(a) => a.run(ctx),
+        Command::Stop(a) => a.run(ctx),
+        Command::Wait(a) => a.run(ctx),
         Command::Create(a) => a.run(ctx),
         Command::History(a) => a.run(ctx),
         Command::Image(c) => c.run(ctx),
@@ -63,6 +104,7 @@ pub fn dispatch(cmd: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Info(a) => a.run(ctx),
         Command::Inspect(a) => a.run(ctx),
         Command::Load(a) => a.run(ctx),
+        Command::Logs(a) => a.run(ctx),
         Command::Ps(a) => a.run(ctx),
         Command::Rm(a) => a.run(ctx),
         Command::Rmi(a) => a.run(ctx),
@@ -70,5 +112,6 @@ pub fn dispatch(cmd: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Tag(a) => a.run(ctx),
         Command::Untag(a) => a.run(ctx),
         Command::Version(a) => a.run(ctx),
+        Command::Volume(c) => c.run(ctx),
     }
 }

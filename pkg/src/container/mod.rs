@@ -1,8 +1,16 @@
-//! Containers: their records (`containers.json`), IDs and names. The runtime that executes them lives in
-//! `runtime`; this module only knows what containers exist and what they were created from.
+//! Containers: their records (`containers.json`), configuration, run state, the monitor that owns a
+//! running container, and the lifecycle operations. The runtime that executes them lives in `runtime`.
 
 pub mod config;
 pub mod create;
+pub mod inspect;
+pub mod lifecycle;
 pub mod list;
+pub mod monitor;
 pub mod names;
+pub mod parse;
+pub mod paths;
+pub mod state;
 pub mod store;
+pub mod logfile;
+pub mod spec;

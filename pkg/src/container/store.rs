@@ -21,6 +21,12 @@ pub struct ContainerRecord {
     pub created: DateTime<Utc>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Named volumes the container mounts (kept while it exists).
+    #[serde(default)]
+    pub volumes: Vec<String>,
+    /// Volumes created for it alone (the image's VOLUMEs, `-v /path`); `rm -v` removes them.
+    #[serde(default)]
+    pub anonymous_volumes: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -34,11 +34,8 @@ pub fn save(engine: &Engine, inputs: &[String], format: ArchiveFormat, out: impl
     let mut images: Vec<(&ImageRecord, Vec<String>)> = vec![];
     for input in inputs {
         let img = lookup::find(&db, input)?;
-        // Saved by name: that name; by ID: every name the image has.
-        let names = match lookup::matching_name(img, input) {
-            Some(n) => vec![n],
-            None => img.names.clone(),
-        };
+        // Saved by name: that name; by ID: no name, as Podman writes it.
+        let names: Vec<String> = lookup::matching_name(img, input).into_iter().collect();
         images.push((img, names));
     }
     let mut tar = tar::Builder::new(out);

@@ -1,0 +1,218 @@
+//! The flags `run` and `create` share (Podman's names), turned into the engine's `CreateConfig`.
+
+use anyhow::Context as _;
+use clap::{ArgAction, Args};
+use pkg::container::config::{CreateConfig, MountKind, NamespaceMode};
+use pkg::container::parse;
+
+
+#[derive(Args, Debug, Clone)]
+pub struct ContainerFlags {
+    /// Print help (`-h` is --hostname, as in Podman)
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
+    /// Add annotations to container (key=value)
+    #[arg(long = "annotation", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+    /// Add capabilities to the container
+    #[arg(long = "cap-add", value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// Drop capabilities from the container
+    #[arg(long = "cap-drop", value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+    /// Write the container ID to the file
+    #[arg(long, value_name = "FILE")]
+    pub cidfile: Option<std::path::PathBuf>,
+    /// Override the key sequence for detaching a container
+    #[arg(long, value_name = "KEYS")]
+    pub detach_keys: Option<String>,
+    /// Add a host device to the container
+    #[arg(long = "device", value_name = "DEVICE")]
+    pub devices: Vec<String>,
+    /// Overwrite the default ENTRYPOINT of the image
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Set environment variables in container
+    #[arg(short = 'e', long = "env", value_name = "ENV")]
+    pub env: Vec<String>,
+    /// Read in a file of environment variables
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<std::path::PathBuf>,
+    /// Use all current host environment variables in container
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
+    pub env_host: bool,
+    /// Add additional groups to the primary container process
+    #[arg(long = "group-add", value_name = "GROUP")]
+    pub group_add: Vec<String>,
+    /// Set container hostname
+    #[arg(short = 'h', long)]
+    pub hostname: Option<String>,
+    /// Run an init inside the container that forwards signals and reaps processes
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
+    pub init: bool,
+    /// Keep STDIN open even if not attached
+    #[arg(short, long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
+    pub interactive: bool,
+    /// IPC namespace to use (host, private, ns:PATH, container:ID)
+    #[arg(long)]
+    pub ipc: Option<String>,
+    /// Set metadata on container (key=value)
+    #[arg(short, long = "label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+    /// Attach a filesystem mount to the container
+    #[arg(long = "mount", value_name = "MOUNT")]
+    pub mounts: Vec<String>,
+    /// Assign a name to the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Connect a container to a network (none, host, private, ns:PATH, container:ID)
+    #[arg(long, alias = "net")]
+    pub network: Option<String>,
+    /// PID namespace to use (host, private, ns:PATH, container:ID)
+    #[arg(long)]
+    pub pid: Option<String>,
+    /// Pass a number of additional file descriptors into the container
+    #[arg(long, default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// Give extended privileges to container
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
+    pub privileged: bool,
+    /// Pull image policy (always, missing, never, newer); only local images exist for now
+    #[arg(long, default_value = "missing")]
+    pub pull: String,
+    /// Suppress output information when pulling images
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Make containers root filesystem read-only
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
+    pub read_only: bool,
+    /// If a container with the same name exists, replace it
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
+    pub replace: bool,
+    /// Remove container (and pod if created) after exit
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
+    pub rm: bool,
+    /// The first argument is not an image but the rootfs to the exploded container
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
+    pub rootfs: bool,
+    /// Path to an OCI runtime (runc, crun) to run the container with instead of the built-in one
+    #[arg(long)]
+    pub runtime: Option<String>,
+    /// Control sd-notify behavior (conmon, container, ignore, healthy)
+    #[arg(long, value_parser = ["conmon", "container", "ignore", "healthy"])]
+    pub sdnotify: Option<String>,
+    /// Security options
+    #[arg(long = "security-opt", value_name = "OPT")]
+    pub security_opt: Vec<String>,
+    /// Proxy received signals to the process
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = true, action = ArgAction::Set)]
+    pub sig_proxy: bool,
+    /// Signal to stop a container. Default is SIGTERM
+    #[arg(long)]
+    pub stop_signal: Option<String>,
+    /// Timeout (in seconds) to stop a container. Default is 10
+    #[arg(long, default_value_t = 10)]
+    pub stop_timeout: u32,
+    /// Mount a temporary filesystem (tmpfs) into a container
+    #[arg(long = "tmpfs", value_name = "TMPFS")]
+    pub tmpfs: Vec<String>,
+    /// Allocate a pseudo-TTY for container
+    #[arg(short, long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
+    pub tty: bool,
+    /// Ulimit options
+    #[arg(long = "ulimit", value_name = "ULIMIT")]
+    pub ulimits: Vec<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// UTS namespace to use (host, private, ns:PATH, container:ID)
+    #[arg(long)]
+    pub uts: Option<String>,
+    /// Bind mount a volume into the container
+    #[arg(short = 'v', long = "volume", value_name = "VOLUME")]
+    pub volumes: Vec<String>,
+    /// Working directory inside the container
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+}
+
+impl ContainerFlags {
+    /// Validates every flag and builds the engine's configuration for image (or rootfs) `image`.
+    pub fn to_config(&self, image: &str, command: &[String], detach: bool) -> anyhow::Result<CreateConfig> {
+        let mut mounts = vec![];
+        for v in &self.volumes {
+            mounts.push(parse::parse_volume(v)?);
+        }
+        for m in &self.mounts {
+            let spec = parse::parse_mount(m)?;
+            // Unlike -v, --mount type=bind never creates its source.
+            if spec.kind == MountKind::Bind && !std::path::Path::new(&spec.source).exists() {
+                anyhow::bail!("statfs {}: no such file or directory", spec.source);
+            }
+            mounts.push(spec);
+        }
+        for t in &self.tmpfs {
+            mounts.push(parse::parse_tmpfs(t)?);
+        }
+        let mut env = vec![];
+        for f in &self.env_file {
+            env.extend(parse::parse_env_file(f).with_context(|| format!("reading env file {}", f.display()))?);
+        }
+        env.extend(self.env.iter().cloned());
+        let labels = self.labels.iter().map(|l| parse::parse_label(l)).collect::<pkg::Result<_>>()?;
+        let annotations = self.annotations.iter().map(|l| parse::parse_label(l)).collect::<pkg::Result<_>>()?;
+        let ulimits = self.ulimits.iter().map(|u| parse::parse_ulimit(u)).collect::<pkg::Result<_>>()?;
+        let ns = |flag: &str, v: &Option<String>| -> pkg::Result<NamespaceMode> {
+            v.as_deref().map(|v| parse::parse_namespace(flag, v)).transpose().map(Option::unwrap_or_default)
+        };
+        if let Some(s) = &self.stop_signal {
+            parse::parse_stop_signal(s)?;
+        }
+        for s in &self.security_opt {
+            parse::parse_security_opt(s)?;
+        }
+        for d in &self.devices {
+            parse::parse_device(d)?;
+        }
+        Ok(CreateConfig {
+            image: if self.rootfs { String::new() } else { image.to_string() },
+            image_id: String::new(),
+            rootfs: self.rootfs.then(|| std::path::PathBuf::from(image)),
+            name: self.name.clone().unwrap_or_default(),
+            labels,
+            annotations,
+            entrypoint: self.entrypoint.as_deref().map(parse::parse_entrypoint),
+            command: command.to_vec(),
+            env,
+            env_host: self.env_host,
+            workdir: self.workdir.clone(),
+            user: self.user.clone(),
+            group_add: self.group_add.clone(),
+            hostname: self.hostname.clone(),
+            tty: self.tty,
+            interactive: self.interactive,
+            detach,
+            auto_remove: self.rm,
+            read_only: self.read_only,
+            privileged: self.privileged,
+            init: self.init,
+            mounts,
+            network: self.network.as_deref().map(parse::parse_network).transpose()?.unwrap_or_default(),
+            pid: ns("pid", &self.pid)?,
+            ipc: ns("ipc", &self.ipc)?,
+            uts: ns("uts", &self.uts)?,
+            ulimits,
+            stop_signal: self.stop_signal.clone(),
+            stop_timeout: self.stop_timeout,
+            sig_proxy: self.sig_proxy,
+            detach_keys: self.detach_keys.clone(),
+            runtime: self.runtime.clone(),
+            cap_add: self.cap_add.clone(),
+            cap_drop: self.cap_drop.clone(),
+            security_opt: self.security_opt.clone(),
+            devices: self.devices.clone(),
+            sdnotify: self.sdnotify.clone(),
+            preserve_fds: self.preserve_fds,
+        })
+    }
+}

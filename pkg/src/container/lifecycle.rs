@@ -1,0 +1,460 @@
+//! A container's life: create (directories, volumes, spec, record), start (through the monitor),
+//! stop, kill, wait and remove.
+//!
+//! Visibility follows the store's rule: a container exists once its record is in `containers.json`,
+//! which is written last on create and first on remove, under the store lock. A directory without a
+//! record is debris of a killed command and is removed by the next create.
+
+use super::config::{CreateConfig, MountKind};
+use super::monitor::Report;
+use super::names::{new_id, random_name, valid_name};
+use super::paths::ContainerPaths;
+use super::state::{self, ContainerState, Status};
+use super::store::{self, ContainerRecord};
+use crate::engine::Engine;
+use crate::error::{Error, IoContext, Result};
+use crate::image::config::ImageConfigFile;
+use crate::image::lookup;
+use image_store::lock;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Creates a container from `cfg` (whose `image` names a local image, or whose `rootfs` is set).
+pub fn create(engine: &Engine, mut cfg: CreateConfig) -> Result<ContainerRecord> {
+    if !cfg.name.is_empty() && !valid_name(&cfg.name) {
+        return Err(Error::InvalidInput(format!(
+            "container name {:?} is invalid: names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*",
+            cfg.name
+        )));
+    }
+    let images = engine.store.images()?;
+    let image = match &cfg.rootfs {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(Error::InvalidInput(format!("rootfs {} is not a directory", dir.display())));
+            }
+            None
+        }
+        None => Some(lookup::find(&images, &cfg.image)?),
+    };
+    let image_config = match image {
+        Some(img) => Some(ImageConfigFile::parse(&engine.store.read_blob(&img.id)?).map_err(Error::InvalidArchive)?),
+        None => None,
+    };
+    if let Some(img) = image {
+        cfg.image_id = img.id.hex().to_string();
+        // ps shows the name the user used, qualified as stored.
+        if let Some(n) = lookup::matching_name(img, &cfg.image) {
+            cfg.image = n;
+        } else if let Some(n) = img.names.first() {
+            if !cfg.image.bytes().all(|b| b.is_ascii_hexdigit()) {
+                cfg.image = n.clone();
+            }
+        }
+    }
+    // Name first: the spec's hosts file and .containerenv carry it. Uniqueness is checked again under
+    // the lock when the record is committed.
+    if cfg.name.is_empty() {
+        let existing = store::read(&engine.store)?;
+        cfg.name = loop {
+            let n = random_name();
+            if !existing.containers.iter().any(|c| c.name == n) {
+                break n;
+            }
+        };
+    } else if let Ok(other) = store::read(&engine.store)?.find(&cfg.name) {
+        if other.name == cfg.name {
+            return Err(Error::NameInUse(cfg.name.clone(), other.id.clone()));
+        }
+    }
+    let id = new_id();
+    let paths = ContainerPaths::new(engine.store.root(), &id);
+    for d in [paths.userdata(), paths.upper(), paths.work(), paths.merged()] {
+        std::fs::create_dir_all(&d).ctx(|| format!("creating {}", d.display()))?;
+    }
+    // Held until the record is committed, so that cleanup never takes a container being created for debris.
+    let creating = lock::exclusive(&paths.dir.join("create.lock")).ctx(|| "locking new container".into())?;
+    let mut anonymous = vec![];
+    let result = (|| -> Result<ContainerRecord> {
+        let (volume_paths, named) = prepare_mounts(engine, &mut cfg, image_config.as_ref(), &mut anonymous)?;
+        let lower_dirs: Vec<PathBuf> = match image {
+            Some(img) => img.layers.iter().rev().map(|l| engine.store.layer_diff_path(&l.chain_id)).collect(),
+            None => vec![],
+        };
+        let rootfs = cfg.rootfs.clone().unwrap_or_else(|| paths.merged());
+        let caller_env: Vec<(String, String)> = std::env::vars().collect();
+        let spec = super::spec::generate(&super::spec::SpecInputs {
+            cfg: &cfg,
+            image: image_config.as_ref(),
+            rootfs: &rootfs,
+            lower_dirs: &lower_dirs,
+            userdata: &paths.userdata(),
+            volume_paths: &volume_paths,
+            container_id: &id,
+            caller_env: &caller_env,
+        })?;
+        write_json(&paths.config_json(), &spec)?;
+        let command: Vec<String> = spec.process().as_ref().and_then(|p| p.args().clone()).unwrap_or_default();
+        store::update(&engine.store, |db| {
+            cleanup_debris(engine, db);
+            if let Some(other) = db.containers.iter().find(|c| c.name == cfg.name) {
+                return Err(Error::NameInUse(cfg.name.clone(), other.id.clone()));
+            }
+            write_json(&paths.create_config(), &cfg)?;
+            state::write(&paths.dir, &ContainerState::default()).ctx(|| "writing container state".into())?;
+            let rec = ContainerRecord {
+                id: id.clone(),
+                name: cfg.name.clone(),
+                image_id: image_store::Digest::from_hex(if cfg.image_id.is_empty() { &ZERO } else { &cfg.image_id })
+                    .map_err(|e| Error::Config(e.to_string()))?,
+                image_name: if cfg.rootfs.is_some() { String::new() } else { cfg.image.clone() },
+                command,
+                created: chrono::Utc::now(),
+                labels: cfg.labels.clone(),
+                volumes: named.clone(),
+                anonymous_volumes: anonymous.clone(),
+            };
+            db.containers.push(rec.clone());
+            Ok(rec)
+        })
+    })();
+    drop(creating);
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&paths.dir);
+        if !anonymous.is_empty() {
+            let _ = crate::volume::remove_many(engine, &anonymous, true);
+        }
+    }
+    result
+}
+
+/// The image ID recorded for `--rootfs` containers, which have no image.
+const ZERO: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Resolves volume mounts to host directories (creating named volumes on first use and anonymous ones
+/// for the image's VOLUMEs), and creates missing `-v` host directories as Podman does.
+fn prepare_mounts(
+    engine: &Engine,
+    cfg: &mut CreateConfig,
+    image: Option<&ImageConfigFile>,
+    anonymous: &mut Vec<String>,
+) -> Result<(Vec<(String, PathBuf)>, Vec<String>)> {
+    let mut resolved = vec![];
+    let mut named = vec![];
+    for m in &cfg.mounts {
+        match m.kind {
+            MountKind::Volume if m.source.is_empty() => {
+                let (name, path) = crate::volume::create_anonymous(engine)?;
+                anonymous.push(name);
+                resolved.push((m.destination.clone(), path));
+            }
+            MountKind::Volume => {
+                resolved.push((m.destination.clone(), crate::volume::ensure(engine, &m.source)?));
+                named.push(m.source.clone());
+            }
+            MountKind::Bind => {
+                let src = Path::new(&m.source);
+                if !src.exists() {
+                    std::fs::create_dir_all(src).ctx(|| format!("creating bind mount source {}", m.source))?;
+                }
+            }
+            MountKind::Tmpfs => {}
+        }
+    }
+    let covered: Vec<String> = cfg.mounts.iter().map(|m| m.destination.clone()).collect();
+    let image_volumes: Vec<String> = image
+        .and_then(|i| i.config.volumes.as_ref())
+        .map(|v| v.keys().cloned().collect())
+        .unwrap_or_default();
+    for dest in image_volumes {
+        if covered.iter().any(|c| c.trim_end_matches('/') == dest.trim_end_matches('/')) {
+            continue;
+        }
+        let (name, path) = crate::volume::create_anonymous(engine)?;
+        anonymous.push(name.clone());
+        resolved.push((dest.clone(), path));
+        cfg.mounts.push(super::config::MountSpec {
+            kind: MountKind::Volume,
+            source: name,
+            destination: dest,
+            read_only: false,
+            options: vec![],
+        });
+    }
+    Ok((resolved, named))
+}
+
+fn write_json(path: &Path, v: &impl serde::Serialize) -> Result<()> {
+    let data = serde_json::to_vec(v).expect("serialisable");
+    image_store::atomic::write_atomic(path, &data).ctx(|| format!("writing {}", path.display()))
+}
+
+/// Removes container directories that have no record and no create in progress. Called under the lock.
+fn cleanup_debris(engine: &Engine, db: &store::ContainerDb) {
+    let dir = engine.store.root().join("containers");
+    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    let entries: Vec<_> = entries.flatten().collect();
+    if entries.len() <= db.containers.len() {
+        return;
+    }
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if db.containers.iter().any(|c| c.id == name) {
+            continue;
+        }
+        let lock_path = e.path().join("create.lock");
+        let free = match File::open(&lock_path) {
+            Ok(f) => matches!(lock::try_exclusive(f), Ok(Some(_))),
+            Err(_) => true,
+        };
+        if free {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// The monitor, as started by [`start`]: handle on its reports.
+pub struct Started {
+    pub pid: i32,
+    reports: BufReader<File>,
+    monitor: std::process::Child,
+}
+
+/// How an attached container ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Exited(i32),
+    Detached,
+}
+
+impl Started {
+    pub fn monitor_pid(&self) -> i32 {
+        self.monitor.id() as i32
+    }
+
+    /// Waits for the container to exit (or the user to detach). The monitor has written the exit code and,
+    /// with `--rm`, removed the container before it reports.
+    pub fn wait(mut self, engine: &Engine, id: &str) -> Result<Outcome> {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match self.reports.read_line(&mut line) {
+                Ok(0) => break,
+                Ok(_) => match Report::decode(&line) {
+                    Some(Report::Exit(code)) => {
+                        let _ = self.monitor.wait();
+                        return Ok(Outcome::Exited(code));
+                    }
+                    Some(Report::Detached) => return Ok(Outcome::Detached),
+                    _ => continue,
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::Io { context: "reading from the monitor".into(), source: e }),
+            }
+        }
+        let _ = self.monitor.wait();
+        let st = state::read(&ContainerPaths::new(engine.store.root(), id).dir);
+        st.exit_code.map(Outcome::Exited).ok_or_else(|| {
+            Error::ContainerState(format!("the monitor of container {id} exited without reporting its exit code"))
+        })
+    }
+}
+
+/// Starts a created or exited container through a new monitor process; returns once it runs.
+/// `global_args` are the command-line flags that select this store, passed on to the monitor.
+pub fn start(engine: &Engine, id: &str, attach: bool, global_args: &[String]) -> Result<Started> {
+    let paths = ContainerPaths::new(engine.store.root(), id);
+    let st = state::read(&paths.dir);
+    if st.is_running() {
+        return Err(Error::ContainerState(format!("container {id} is already running")));
+    }
+    let (read_end, write_end) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| io_error("creating a pipe", e))?;
+    let write_raw = write_end.as_raw_fd();
+    let mut cmd = std::process::Command::new("/proc/self/exe");
+    cmd.args(global_args).arg("container-monitor").arg(id).args(["--sync-fd", "3"]);
+    if attach {
+        cmd.arg("--attach");
+    } else {
+        cmd.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    }
+    // SAFETY: dup2 is async-signal-safe; it runs in the forked child before exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(write_raw, 3) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let monitor = cmd.spawn().ctx(|| "starting the container monitor".into())?;
+    drop(write_end);
+    let mut reports = BufReader::new(File::from(read_end));
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = reports.read_line(&mut line).ctx(|| "reading from the monitor".into())?;
+        if n == 0 {
+            return Err(Error::ContainerState(format!("the monitor of container {id} exited before starting it")));
+        }
+        match Report::decode(&line) {
+            Some(Report::Started(pid)) => return Ok(Started { pid, reports, monitor }),
+            Some(Report::Error(code, msg)) => {
+                let mut m = monitor;
+                let _ = m.wait();
+                return Err(Error::StartFailed { code, message: msg });
+            }
+            _ => continue,
+        }
+    }
+}
+
+fn io_error(context: &str, e: nix::errno::Errno) -> Error {
+    Error::Io { context: context.into(), source: e.into() }
+}
+
+/// Finds a container by name, ID or ID prefix.
+pub fn find(engine: &Engine, input: &str) -> Result<ContainerRecord> {
+    store::read(&engine.store)?.find(input).cloned()
+}
+
+pub fn state_of(engine: &Engine, id: &str) -> ContainerState {
+    state::read(&ContainerPaths::new(engine.store.root(), id).dir)
+}
+
+pub fn config_of(engine: &Engine, id: &str) -> Result<CreateConfig> {
+    let p = ContainerPaths::new(engine.store.root(), id).create_config();
+    let data = std::fs::read(&p).ctx(|| format!("reading {}", p.display()))?;
+    serde_json::from_slice(&data).map_err(|e| Error::Config(format!("{} is unreadable: {e}", p.display())))
+}
+
+/// Sends `signal` to the container's init.
+pub fn kill(engine: &Engine, rec: &ContainerRecord, signal: nix::sys::signal::Signal) -> Result<()> {
+    let st = state_of(engine, &rec.id);
+    if !st.is_running() {
+        return Err(Error::ContainerState(format!(
+            "can only kill running containers. {} is in state {}: container state improper",
+            rec.id,
+            st.status.as_str()
+        )));
+    }
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(st.pid), signal)
+        .map_err(|e| io_error(&format!("signalling container {}", rec.name), e))
+}
+
+/// Waits until the monitor has recorded the container's exit, or `timeout` passes.
+pub fn wait_exited(engine: &Engine, id: &str, timeout: Option<Duration>) -> Option<ContainerState> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let dir = ContainerPaths::new(engine.store.root(), id).dir;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        let st = state::read(&dir);
+        if !st.is_running() {
+            return Some(st);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return None;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// Stops a running container: its stop signal, then SIGKILL after `timeout` seconds.
+/// Returns true when SIGKILL was needed.
+pub fn stop(engine: &Engine, rec: &ContainerRecord, timeout: Option<u32>) -> Result<bool> {
+    let st = state_of(engine, &rec.id);
+    if !st.is_running() {
+        return Ok(false);
+    }
+    let cfg = config_of(engine, &rec.id)?;
+    let signal = stop_signal(engine, &cfg)?;
+    let pid = nix::unistd::Pid::from_raw(st.pid);
+    // SAFETY: kill(2) with a signal number validated by `parse_stop_signal`.
+    unsafe { libc::kill(pid.as_raw(), signal) };
+    let secs = timeout.unwrap_or(cfg.stop_timeout);
+    if wait_exited(engine, &rec.id, Some(Duration::from_secs(secs as u64))).is_some() {
+        return Ok(false);
+    }
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+    wait_exited(engine, &rec.id, Some(Duration::from_secs(30)))
+        .ok_or_else(|| Error::ContainerState(format!("container {} did not exit after SIGKILL", rec.name)))?;
+    Ok(true)
+}
+
+/// `--stop-signal`, else the image's StopSignal, else SIGTERM.
+fn stop_signal(engine: &Engine, cfg: &CreateConfig) -> Result<i32> {
+    if let Some(s) = &cfg.stop_signal {
+        return super::parse::parse_stop_signal(s);
+    }
+    let image_signal = image_store::Digest::from_hex(&cfg.image_id)
+        .ok()
+        .and_then(|id| engine.store.read_blob(&id).ok())
+        .and_then(|b| ImageConfigFile::parse(&b).ok())
+        .and_then(|c| c.config.stop_signal);
+    match image_signal {
+        Some(s) => super::parse::parse_stop_signal(&s),
+        None => Ok(libc::SIGTERM),
+    }
+}
+
+/// Removes a container; a running one only with `force` (it is killed first).
+pub fn remove(engine: &Engine, rec: &ContainerRecord, force: bool, volumes: bool) -> Result<()> {
+    let st = state_of(engine, &rec.id);
+    if st.is_running() {
+        if !force {
+            return Err(Error::ContainerRunning(rec.id.clone()));
+        }
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(st.pid), nix::sys::signal::Signal::SIGKILL);
+        wait_exited(engine, &rec.id, Some(Duration::from_secs(30)));
+    }
+    forget(engine, &rec.id)?;
+    if volumes && !rec.anonymous_volumes.is_empty() {
+        crate::volume::remove_many(engine, &rec.anonymous_volumes, true)?;
+    }
+    Ok(())
+}
+
+/// Drops the record, then the directory (renamed away first so it never looks half-removed).
+fn forget(engine: &Engine, id: &str) -> Result<bool> {
+    let existed = store::update(&engine.store, |db| {
+        let before = db.containers.len();
+        db.containers.retain(|c| c.id != id);
+        Ok(db.containers.len() != before)
+    })?;
+    let dir = ContainerPaths::new(engine.store.root(), id).dir;
+    let doomed = engine.store.root().join("tmp").join(format!("rm-{id}"));
+    if std::fs::rename(&dir, &doomed).is_ok() {
+        let _ = std::fs::remove_dir_all(&doomed);
+    }
+    Ok(existed)
+}
+
+/// `--rm`: called by the monitor once the container has exited.
+pub(crate) fn remove_after_exit(engine: &Engine, id: &str) -> Result<()> {
+    let rec = store::read(&engine.store)?.containers.into_iter().find(|c| c.id == id);
+    forget(engine, id)?;
+    if let Some(rec) = rec {
+        if !rec.anonymous_volumes.is_empty() {
+            crate::volume::remove_many(engine, &rec.anonymous_volumes, true)?;
+        }
+    }
+    Ok(())
+}
+
+/// Status text as `ps` shows it: `Created`, `Up 5 seconds`, `Exited (0) 3 seconds ago`.
+pub fn status_text(st: &ContainerState, now: chrono::DateTime<chrono::Utc>) -> String {
+    use crate::format::units::human_duration;
+    let since = |t: Option<chrono::DateTime<chrono::Utc>>| human_duration((now - t.unwrap_or(now)).to_std().unwrap_or_default());
+    match st.status {
+        Status::Created => "Created".into(),
+        Status::Running | Status::Stopping => format!("Up {} ago", since(st.started_at)),
+        Status::Paused => format!("Up {} ago (Paused)", since(st.started_at)),
+        Status::Exited => format!("Exited ({}) {} ago", st.exit_code.unwrap_or(-1), since(st.finished_at)),
+    }
+}
+
