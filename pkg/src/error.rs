@@ -35,6 +35,9 @@ pub enum Error {
     Runtime(String),
     #[error("{0}")]
     ContainerState(String),
+    /// `-u NAME` that the container's /etc/passwd does not have: Podman's exit code for it is 126.
+    #[error("{0}")]
+    UserNotFound(String),
     #[error("cannot remove container {0} as it is running - running or paused containers cannot be removed without force: container state improper")]
     ContainerRunning(String),
     /// The monitor could not start the container: `code` is Podman's exit code for it (125, 126, 127).

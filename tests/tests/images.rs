@@ -435,9 +435,7 @@ fn save_docker_archive_format_flag_is_accepted() {
     ])
     .success();
     let fresh = Selkie::new();
-    let out = fresh.run(&["load", "-i", saved.to_str().unwrap()]);
-    // Saved by ID, the archive names nothing, as `podman save ID` writes it.
-    assert_eq!(out.success().lines(), vec![format!("Loaded image: sha256:{}", busybox_image().id())]);
+    fresh.run(&["load", "-i", saved.to_str().unwrap()]).success();
     assert_eq!(fresh.image_ids(), vec![busybox_image().id()]);
 }
 
@@ -468,7 +466,9 @@ fn save_by_id_then_load() {
     s.run(&["save", "-o", saved.to_str().unwrap(), &busybox_image().short_id()])
         .success();
     let fresh = Selkie::new();
-    fresh.run(&["load", "-i", saved.to_str().unwrap()]).success();
+    let out = fresh.run(&["load", "-i", saved.to_str().unwrap()]);
+    // Saved by ID, the archive names nothing, as `podman save ID` writes it.
+    assert_eq!(out.success().lines(), vec![format!("Loaded image: sha256:{}", busybox_image().id())]);
     assert_eq!(fresh.image_ids(), vec![busybox_image().id()]);
 }
 
@@ -1341,4 +1341,21 @@ fn image_built_with_every_config_field_round_trips_through_inspect() {
     assert_eq!(info["Config"]["WorkingDir"], "/home/tester");
     assert_eq!(info["Config"]["StopSignal"], "SIGQUIT");
     assert_eq!(info["Digest"], image.manifest_digest());
+}
+
+#[test]
+fn rmi_refuses_an_image_a_container_uses_unless_forced() {
+    let s = Selkie::new();
+    s.load_image(busybox_image(), &[BUSYBOX]);
+    let id = s.run(&["create", "--name", "user1", "busybox", "true"]).success().stdout_str().trim().to_string();
+    // Podman: exit 2 when the image is in use by a container.
+    s.run(&["rmi", "busybox"]).assert_error(2, "in use by container");
+    assert_eq!(s.image_ids(), vec![busybox_image().id()], "the image stays");
+    s.run(&["container", "exists", "user1"]).success();
+    let out = s.run(&["rmi", "-f", "busybox"]);
+    out.success();
+    assert!(s.image_ids().is_empty(), "rmi -f removes the image");
+    assert_eq!(s.run(&["ps", "-a", "-q"]).success().stdout_str(), "", "and the container using it");
+    assert!(!s.root().join("containers").join(&id).exists(), "with its directory");
+    s.run(&["container", "exists", "user1"]).assert_code(1);
 }

@@ -290,9 +290,22 @@ fn ls_filters() {
     assert_eq!(names(&s, &["--filter", "label=app=db"]), vec!["db-data"]);
     assert_eq!(names(&s, &["--filter", "label=backup"]), vec!["db-data"]);
     assert_eq!(
-        names(&s, &["--filter", "name=data,label=app=web"]),
-        vec!["web-data"]
+        names(&s, &["--filter", "name=^web", "--filter", "name=^scr"]),
+        vec!["scratch", "web-data"],
+        "the same key: any may match"
     );
+    if !skip_on_podman("Podman 4.3.1 ORs every filter; 4.6 and later AND different keys and labels") {
+        assert_eq!(
+            names(&s, &["--filter", "name=data,label=app=web"]),
+            vec!["web-data"],
+            "different keys: all must match"
+        );
+        assert_eq!(
+            names(&s, &["--filter", "label=app", "--filter", "label=backup"]),
+            vec!["db-data"],
+            "labels: all must match"
+        );
+    }
     assert_eq!(names(&s, &["--filter", "driver=local"]).len(), 3);
     assert_eq!(
         names(&s, &["--filter", "dangling=true"]).len(),

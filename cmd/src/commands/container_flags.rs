@@ -207,6 +207,7 @@ impl ContainerFlags {
             sig_proxy: self.sig_proxy,
             detach_keys: self.detach_keys.clone(),
             runtime: self.runtime.clone(),
+            default_capabilities: None,
             cap_add: self.cap_add.clone(),
             cap_drop: self.cap_drop.clone(),
             security_opt: self.security_opt.clone(),

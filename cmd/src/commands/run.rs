@@ -31,7 +31,7 @@ impl RunArgs {
         let engine = ctx.engine()?;
         let cfg = self.flags.to_config(&self.image, &self.command, self.detach)?;
         let (tty, sig_proxy) = (cfg.tty, cfg.sig_proxy);
-        let rec = super::create::create_container(&engine, cfg, &self.flags)?;
+        let rec = super::create::create_container(&engine, cfg, &self.flags).map_err(cannot_execute)?;
         let attach = !self.detach;
         let started = match lifecycle::start(&engine, &rec.id, attach, &ctx.global_args(&engine)) {
             Ok(s) => s,
@@ -51,6 +51,15 @@ impl RunArgs {
             Outcome::Exited(0) | Outcome::Detached => Ok(()),
             Outcome::Exited(code) => Err(Exit::silent(code).into()),
         }
+    }
+}
+
+/// An unknown `-u` user cannot execute the command: 126, as Podman's runtime reports it.
+pub fn cannot_execute(e: anyhow::Error) -> anyhow::Error {
+    match e.downcast::<pkg::Error>() {
+        Ok(pkg::Error::UserNotFound(msg)) => Exit::with(126, msg).into(),
+        Ok(other) => other.into(),
+        Err(e) => e,
     }
 }
 

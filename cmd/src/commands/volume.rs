@@ -128,7 +128,8 @@ pub struct InspectArgs {
 
 impl InspectArgs {
     pub fn run(self, ctx: &Context) -> anyhow::Result<()> {
-        if self.all == !self.names.is_empty() {
+        // Exactly one of --all and names.
+        if self.all != self.names.is_empty() {
             return Err(Exit::usage("provide one or more volume names or use --all").into());
         }
         let engine = ctx.engine()?;
@@ -296,7 +297,8 @@ pub struct RmArgs {
 
 impl RmArgs {
     pub fn run(self, ctx: &Context) -> anyhow::Result<()> {
-        if self.all == !self.names.is_empty() {
+        // Exactly one of --all and names.
+        if self.all != self.names.is_empty() {
             return Err(Exit::usage("choose either one or more volumes or all").into());
         }
         if self.time.is_some() && !self.force {

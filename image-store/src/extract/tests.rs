@@ -1,6 +1,6 @@
 use super::*;
 use crate::compression::{decompress, Compression};
-use crate::digest::HashingReader;
+
 use std::ffi::CString;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
@@ -799,99 +799,3 @@ fn pax_time_parsing() {
     assert!(parse_pax_time(b"99999999999999999999999").is_none());
 }
 
-/// `TMPDIR=/dev/shm cargo test -p image-store --release -- --ignored extraction_throughput --nocapture`
-/// (on tmpfs, to measure CPU rather than the disk). Compares with GNU tar on the same archive.
-#[test]
-#[ignore]
-fn extraction_throughput() {
-    use std::io::Write;
-    use std::process::Command;
-    use std::time::Instant;
-    let tmp = tempfile::tempdir().unwrap();
-    // Text-like, compressible (~3x) contents.
-    let mut seed = 0x2545f491u32;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        seed
-    };
-    let words: Vec<Vec<u8>> = (0..4096)
-        .map(|_| (0..(rnd() % 10 + 2)).map(|_| b'a' + (rnd() % 26) as u8).collect())
-        .collect();
-    let mut payload = Vec::with_capacity(9 << 20);
-    while payload.len() < 8 << 20 {
-        payload.extend_from_slice(&words[rnd() as usize % words.len()]);
-        payload.push(if rnd() % 12 == 0 { b'\n' } else { b' ' });
-    }
-    let mut t = Tar::default();
-    let mut n = 0u64;
-    t.dir("usr/");
-    for d in 0..200 {
-        t.dir(&format!("usr/d{d:03}/"));
-        for f in 0..100 {
-            let len = (f * 97 + d * 13) % 8192;
-            t.file(&format!("usr/d{d:03}/f{f:03}"), &payload[len..len * 2]);
-            n += 1;
-        }
-        t.symlink(&format!("usr/d{d:03}/link"), "f000");
-        t.hardlink(&format!("usr/d{d:03}/hard"), &format!("usr/d{d:03}/f001"));
-    }
-    for i in 0..20 {
-        t.file(&format!("big{i}"), &payload[i * 1000..(4 << 20) + i * 1000]);
-        n += 1;
-    }
-    let tar = t.finish();
-    let tar_path = tmp.path().join("layer.tar");
-    fs::write(&tar_path, &tar).unwrap();
-    let gz_path = tmp.path().join("layer.tar.gz");
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-    enc.write_all(&tar).unwrap();
-    fs::write(&gz_path, enc.finish().unwrap()).unwrap();
-    let mb = tar.len() as f64 / 1e6;
-    let gz_mb = fs::metadata(&gz_path).unwrap().len() as f64 / 1e6;
-    eprintln!("layer: {mb:.1} MB ({gz_mb:.1} MB gzipped), {n} files");
-    drop(tar);
-
-    let start = Instant::now();
-    HashingReader::new(fs::File::open(&tar_path).unwrap())
-        .finish()
-        .unwrap();
-    eprintln!("sha256 alone:        {:.3}s", start.elapsed().as_secs_f64());
-    let start = Instant::now();
-    let f = io::BufReader::with_capacity(256 * 1024, fs::File::open(&gz_path).unwrap());
-    io::copy(&mut decompress(f, None).unwrap().1, &mut io::sink()).unwrap();
-    eprintln!("gunzip alone:        {:.3}s", start.elapsed().as_secs_f64());
-
-    for round in 0..2 {
-        for (label, path) in [("tar", &tar_path), ("tar.gz", &gz_path)] {
-            let dest = tmp.path().join(format!("x{round}"));
-            fs::create_dir(&dest).unwrap();
-            let start = Instant::now();
-            let f = io::BufReader::with_capacity(256 * 1024, fs::File::open(path).unwrap());
-            let (_, r) = decompress(f, None).unwrap();
-            let stats = extract_tar(r, &dest, &ExtractOptions::default()).unwrap();
-            let el = start.elapsed().as_secs_f64();
-            eprintln!(
-                "selkie {label:7} {el:.3}s, {:.0} MB/s, {} entries",
-                mb / el,
-                stats.entries
-            );
-            fs::remove_dir_all(&dest).unwrap();
-
-            fs::create_dir(&dest).unwrap();
-            let start = Instant::now();
-            let flags = if label == "tar" { "-xpf" } else { "-xzpf" };
-            let st = Command::new("tar")
-                .args(["--xattrs", "--same-owner", flags])
-                .arg(path)
-                .arg("-C")
-                .arg(&dest)
-                .status()
-                .unwrap();
-            assert!(st.success());
-            eprintln!("GNU tar {label:7} {:.3}s", start.elapsed().as_secs_f64());
-            fs::remove_dir_all(&dest).unwrap();
-        }
-    }
-}

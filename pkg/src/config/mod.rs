@@ -1,3 +1,4 @@
 //! Configuration files, parsed once into typed structs at the edge.
 
+pub mod containers;
 pub mod storage;

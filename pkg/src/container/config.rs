@@ -121,6 +121,9 @@ pub struct CreateConfig {
     pub runtime: Option<String>,
 
     // Security (issue: security defaults). Empty means Podman's defaults.
+    /// containers.conf `default_capabilities` when set (None: Podman's default set).
+    #[serde(default)]
+    pub default_capabilities: Option<Vec<String>>,
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
     /// `--security-opt` values as given (`no-new-privileges`, `seccomp=...`, `mask=...`, `unmask=...`, `label=...`).

@@ -143,7 +143,8 @@ pub fn inspect(engine: &Engine, rec: &ContainerRecord) -> Result<Value> {
             "OnBuild": null,
             "Labels": if rec.labels.is_empty() { Value::Null } else { json!(rec.labels) },
             "Annotations": cfg.annotations,
-            "StopSignal": cfg.stop_signal.clone().unwrap_or_else(|| "15".into()),
+            // The signal `stop` sends, as a number as Podman prints it.
+            "StopSignal": lifecycle::stop_signal(engine, &cfg).unwrap_or(libc::SIGTERM),
             "StopTimeout": cfg.stop_timeout,
             "CreateCommand": null,
             "Umask": "0022",

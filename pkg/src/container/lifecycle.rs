@@ -31,6 +31,7 @@ pub fn create(engine: &Engine, mut cfg: CreateConfig) -> Result<ContainerRecord>
             cfg.name
         )));
     }
+    apply_containers_conf(&mut cfg)?;
     let images = engine.store.images()?;
     let image = match &cfg.rootfs {
         Some(dir) => {
@@ -56,31 +57,31 @@ pub fn create(engine: &Engine, mut cfg: CreateConfig) -> Result<ContainerRecord>
             }
         }
     }
-    // Name first: the spec's hosts file and .containerenv carry it. Uniqueness is checked again under
-    // the lock when the record is committed.
-    if cfg.name.is_empty() {
-        let existing = store::read(&engine.store)?;
-        cfg.name = loop {
-            let n = random_name();
-            if !existing.containers.iter().any(|c| c.name == n) {
-                break n;
-            }
-        };
-    } else if let Ok(other) = store::read(&engine.store)?.find(&cfg.name) {
-        if other.name == cfg.name {
-            return Err(Error::NameInUse(cfg.name.clone(), other.id.clone()));
-        }
-    }
     let id = new_id();
     let paths = ContainerPaths::new(engine.store.root(), &id);
-    for d in [paths.userdata(), paths.upper(), paths.work(), paths.merged()] {
-        std::fs::create_dir_all(&d).ctx(|| format!("creating {}", d.display()))?;
-    }
-    // Held until the record is committed, so that cleanup never takes a container being created for debris.
-    let creating = lock::exclusive(&paths.dir.join("create.lock")).ctx(|| "locking new container".into())?;
     let mut anonymous = vec![];
+    // The whole creation, from directories and volumes to the record, happens in one hold of the store
+    // lock: a concurrent create, `volume prune` or `rm -a` sees either no trace of this container or all of
+    // it, and a directory without a record seen under the lock is debris of a killed command.
     let result = (|| -> Result<ContainerRecord> {
-        let (volume_paths, named) = prepare_mounts(engine, &mut cfg, image_config.as_ref(), &mut anonymous)?;
+        let held = engine.store.lock()?;
+        let mut db = store::read(&engine.store)?;
+        cleanup_debris(engine, &db);
+        // The name comes first: the spec's hosts file and .containerenv carry it.
+        if cfg.name.is_empty() {
+            cfg.name = loop {
+                let n = random_name();
+                if !db.containers.iter().any(|c| c.name == n) {
+                    break n;
+                }
+            };
+        } else if let Some(other) = db.containers.iter().find(|c| c.name == cfg.name) {
+            return Err(Error::NameInUse(cfg.name.clone(), other.id.clone()));
+        }
+        for d in [paths.userdata(), paths.upper(), paths.work(), paths.merged()] {
+            std::fs::create_dir_all(&d).ctx(|| format!("creating {}", d.display()))?;
+        }
+        let (volume_paths, named) = prepare_mounts(engine, &held, &mut cfg, image_config.as_ref(), &mut anonymous)?;
         let lower_dirs: Vec<PathBuf> = match image {
             Some(img) => img.layers.iter().rev().map(|l| engine.store.layer_diff_path(&l.chain_id)).collect(),
             None => vec![],
@@ -97,63 +98,106 @@ pub fn create(engine: &Engine, mut cfg: CreateConfig) -> Result<ContainerRecord>
             container_id: &id,
             caller_env: &caller_env,
         })?;
-        write_json(&paths.config_json(), &spec)?;
         let command: Vec<String> = spec.process().as_ref().and_then(|p| p.args().clone()).unwrap_or_default();
-        store::update(&engine.store, |db| {
-            cleanup_debris(engine, db);
-            if let Some(other) = db.containers.iter().find(|c| c.name == cfg.name) {
-                return Err(Error::NameInUse(cfg.name.clone(), other.id.clone()));
-            }
-            write_json(&paths.create_config(), &cfg)?;
-            state::write(&paths.dir, &ContainerState::default()).ctx(|| "writing container state".into())?;
-            let rec = ContainerRecord {
-                id: id.clone(),
-                name: cfg.name.clone(),
-                image_id: image_store::Digest::from_hex(if cfg.image_id.is_empty() { &ZERO } else { &cfg.image_id })
-                    .map_err(|e| Error::Config(e.to_string()))?,
-                image_name: if cfg.rootfs.is_some() { String::new() } else { cfg.image.clone() },
-                command,
-                created: chrono::Utc::now(),
-                labels: cfg.labels.clone(),
-                volumes: named.clone(),
-                anonymous_volumes: anonymous.clone(),
-            };
-            db.containers.push(rec.clone());
-            Ok(rec)
-        })
+        let spec = if cfg.init { with_init(spec)? } else { spec };
+        write_json(&paths.config_json(), &spec)?;
+        write_json(&paths.create_config(), &cfg)?;
+        state::write(&paths.dir, &ContainerState::default()).ctx(|| "writing container state".into())?;
+        let rec = ContainerRecord {
+            id: id.clone(),
+            name: cfg.name.clone(),
+            image_id: image_store::Digest::from_hex(if cfg.image_id.is_empty() { ZERO } else { &cfg.image_id })
+                .map_err(|e| Error::Config(e.to_string()))?,
+            image_name: if cfg.rootfs.is_some() { String::new() } else { cfg.image.clone() },
+            command,
+            created: chrono::Utc::now(),
+            labels: cfg.labels.clone(),
+            volumes: named,
+            anonymous_volumes: anonymous.clone(),
+        };
+        db.containers.push(rec.clone());
+        store::write(&engine.store, &held, &db)?;
+        Ok(rec)
     })();
-    drop(creating);
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&paths.dir);
         if !anonymous.is_empty() {
-            let _ = crate::volume::remove_many(engine, &anonymous, true);
+            let _ = crate::volume::remove_many(engine, &anonymous, false);
         }
     }
     result
 }
 
+/// containers.conf defaults the command line did not override.
+fn apply_containers_conf(cfg: &mut CreateConfig) -> Result<()> {
+    let conf = crate::config::containers::load()?;
+    if cfg.default_capabilities.is_none() {
+        cfg.default_capabilities = conf.default_capabilities;
+    }
+    for spec in &conf.default_ulimits {
+        let u = super::parse::parse_ulimit(spec)?;
+        if !cfg.ulimits.iter().any(|have| have.name == u.name) {
+            cfg.ulimits.push(u);
+        }
+    }
+    Ok(())
+}
+
+/// Where Podman's `--init` binary lives in the container.
+const INIT_PATH: &str = "/run/podman-init";
+
+/// `--init`: catatonit (Podman's init, a static binary) bind-mounted read-only and run as PID 1 in front
+/// of the command, so zombies are reaped and signals forwarded.
+fn with_init(mut spec: oci_spec::runtime::Spec) -> Result<oci_spec::runtime::Spec> {
+    let init = ["/usr/libexec/podman/catatonit", "/usr/bin/catatonit"]
+        .iter()
+        .map(Path::new)
+        .find(|p| p.exists())
+        .ok_or_else(|| Error::InvalidInput("--init needs catatonit (apt-get install catatonit)".into()))?;
+    let mount = oci_spec::runtime::MountBuilder::default()
+        .destination(INIT_PATH)
+        .typ("bind")
+        .source(init)
+        .options(vec!["bind".to_string(), "ro".into(), "nosuid".into(), "nodev".into(), "rprivate".into()])
+        .build()
+        .map_err(|e| Error::Config(e.to_string()))?;
+    let mut mounts = spec.mounts().clone().unwrap_or_default();
+    mounts.push(mount);
+    spec.set_mounts(Some(mounts));
+    if let Some(process) = spec.process_mut() {
+        let mut args = vec![INIT_PATH.to_string(), "--".to_string()];
+        args.extend(process.args().clone().unwrap_or_default());
+        process.set_args(Some(args));
+    }
+    Ok(spec)
+}
+
 /// The image ID recorded for `--rootfs` containers, which have no image.
 const ZERO: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Host directories for volume mounts by destination, and the named volumes used.
+type PreparedMounts = (Vec<(String, PathBuf)>, Vec<String>);
 
 /// Resolves volume mounts to host directories (creating named volumes on first use and anonymous ones
 /// for the image's VOLUMEs), and creates missing `-v` host directories as Podman does.
 fn prepare_mounts(
     engine: &Engine,
+    held: &lock::Lock,
     cfg: &mut CreateConfig,
     image: Option<&ImageConfigFile>,
     anonymous: &mut Vec<String>,
-) -> Result<(Vec<(String, PathBuf)>, Vec<String>)> {
+) -> Result<PreparedMounts> {
     let mut resolved = vec![];
     let mut named = vec![];
     for m in &cfg.mounts {
         match m.kind {
             MountKind::Volume if m.source.is_empty() => {
-                let (name, path) = crate::volume::create_anonymous(engine)?;
+                let (name, path) = crate::volume::create_anonymous_locked(engine, held)?;
                 anonymous.push(name);
                 resolved.push((m.destination.clone(), path));
             }
             MountKind::Volume => {
-                resolved.push((m.destination.clone(), crate::volume::ensure(engine, &m.source)?));
+                resolved.push((m.destination.clone(), crate::volume::ensure_locked(engine, held, &m.source)?));
                 named.push(m.source.clone());
             }
             MountKind::Bind => {
@@ -174,7 +218,7 @@ fn prepare_mounts(
         if covered.iter().any(|c| c.trim_end_matches('/') == dest.trim_end_matches('/')) {
             continue;
         }
-        let (name, path) = crate::volume::create_anonymous(engine)?;
+        let (name, path) = crate::volume::create_anonymous_locked(engine, held)?;
         anonymous.push(name.clone());
         resolved.push((dest.clone(), path));
         cfg.mounts.push(super::config::MountSpec {
@@ -193,7 +237,8 @@ fn write_json(path: &Path, v: &impl serde::Serialize) -> Result<()> {
     image_store::atomic::write_atomic(path, &data).ctx(|| format!("writing {}", path.display()))
 }
 
-/// Removes container directories that have no record and no create in progress. Called under the lock.
+/// Removes container directories that have no record. Called under the store lock, which every create
+/// holds from its first directory to its record, so such a directory is debris of a killed command.
 fn cleanup_debris(engine: &Engine, db: &store::ContainerDb) {
     let dir = engine.store.root().join("containers");
     let Ok(entries) = std::fs::read_dir(&dir) else { return };
@@ -203,15 +248,7 @@ fn cleanup_debris(engine: &Engine, db: &store::ContainerDb) {
     }
     for e in entries {
         let name = e.file_name().to_string_lossy().into_owned();
-        if db.containers.iter().any(|c| c.id == name) {
-            continue;
-        }
-        let lock_path = e.path().join("create.lock");
-        let free = match File::open(&lock_path) {
-            Ok(f) => matches!(lock::try_exclusive(f), Ok(Some(_))),
-            Err(_) => true,
-        };
-        if free {
+        if !db.containers.iter().any(|c| c.id == name) {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }
@@ -387,7 +424,7 @@ pub fn stop(engine: &Engine, rec: &ContainerRecord, timeout: Option<u32>) -> Res
 }
 
 /// `--stop-signal`, else the image's StopSignal, else SIGTERM.
-fn stop_signal(engine: &Engine, cfg: &CreateConfig) -> Result<i32> {
+pub fn stop_signal(engine: &Engine, cfg: &CreateConfig) -> Result<i32> {
     if let Some(s) = &cfg.stop_signal {
         return super::parse::parse_stop_signal(s);
     }
@@ -414,7 +451,8 @@ pub fn remove(engine: &Engine, rec: &ContainerRecord, force: bool, volumes: bool
     }
     forget(engine, &rec.id)?;
     if volumes && !rec.anonymous_volumes.is_empty() {
-        crate::volume::remove_many(engine, &rec.anonymous_volumes, true)?;
+        // Not forced: a volume another container still mounts stays, as Podman does.
+        crate::volume::remove_many(engine, &rec.anonymous_volumes, false)?;
     }
     Ok(())
 }
@@ -440,7 +478,8 @@ pub(crate) fn remove_after_exit(engine: &Engine, id: &str) -> Result<()> {
     forget(engine, id)?;
     if let Some(rec) = rec {
         if !rec.anonymous_volumes.is_empty() {
-            crate::volume::remove_many(engine, &rec.anonymous_volumes, true)?;
+            // Not forced: a volume another container still mounts stays, as Podman does.
+        crate::volume::remove_many(engine, &rec.anonymous_volumes, false)?;
         }
     }
     Ok(())

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod create;
+pub mod external;
 pub mod inspect;
 pub mod lifecycle;
 pub mod list;

@@ -102,7 +102,7 @@ fn ignore_sigpipe() {
     }
 }
 
-type StartError = (i32, Error);
+pub(crate) type StartError = (i32, Error);
 
 fn engine_err(e: impl Into<Error>) -> StartError {
     (125, e.into())
@@ -119,12 +119,27 @@ fn start_and_watch(engine: &Engine, opts: &MonitorOptions, sync: &mut Sync) -> s
 
     let io = ContainerIo::new(&cfg, opts.attach).map_err(engine_err)?;
     let preserve: Vec<RawFd> = (0..cfg.preserve_fds as RawFd).map(|i| 3 + i).collect();
-    let mut req = SpawnRequest::new(&spec, io.container_stdio());
-    req.rootfs_overlay = overlay;
-    req.preserve_fds = preserve;
-    let spawned = runtime::spawn(&req).map_err(|e| (e.exit_code().unwrap_or(125), Error::Runtime(e.to_string())))?;
+    // `waited` is our child whose exit status is the container's: the container's init with the built-in
+    // runtime, `runc run` with an external one. `pid` is the container's init on the host.
+    let (waited, pid) = match &cfg.runtime {
+        None => {
+            let mut req = SpawnRequest::new(&spec, io.container_stdio());
+            req.rootfs_overlay = overlay;
+            req.preserve_fds = preserve;
+            let spawned =
+                runtime::spawn(&req).map_err(|e| (e.exit_code().unwrap_or(125), Error::Runtime(e.to_string())))?;
+            (spawned.pid, spawned.pid)
+        }
+        Some(name) => {
+            if cfg.tty {
+                return Err(engine_err(Error::InvalidInput(
+                    "--tty with an external --runtime is not supported yet: use the built-in runtime".into(),
+                )));
+            }
+            super::external::spawn(name, &paths, &opts.id, overlay.as_ref(), io.container_stdio(), &preserve)?
+        }
+    };
     drop(io.child_ends);
-    let pid = spawned.pid;
     // Signals are handled through a signalfd, blocked only now so the container never inherits the mask;
     // a SIGCHLD that came earlier is caught by the first wait in `watch`.
     let mut mask = SigSet::empty();
@@ -147,7 +162,7 @@ fn start_and_watch(engine: &Engine, opts: &MonitorOptions, sync: &mut Sync) -> s
     state::write(&paths.dir, &started).map_err(|e| engine_err(io_err("writing state", e)))?;
     sync.send(&Report::Started(pid.as_raw()));
 
-    let code = watch(pid, &io.parent_ends, &sigfd, &mut log, opts.attach, &cfg, sync);
+    let code = watch(waited, &io.parent_ends, &sigfd, &mut log, opts.attach, &cfg, sync);
     let _ = log.flush();
     let mut done = state::read(&paths.dir);
     done.status = Status::Exited;

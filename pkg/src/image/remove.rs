@@ -24,6 +24,9 @@ pub struct RemoveOptions {
 /// created from an image while it is being removed; `force` removes the containers using it too.
 pub fn remove(engine: &Engine, inputs: &[String], opts: &RemoveOptions) -> Result<RemoveReport> {
     let mut report = RemoveReport::default();
+    if opts.force {
+        remove_containers_of(engine, inputs, opts.all)?;
+    }
     let held = engine.store.lock()?;
     let mut db = engine.store.images()?;
     let mut containers = container_store::read(&engine.store)?;
@@ -96,6 +99,23 @@ pub fn remove(engine: &Engine, inputs: &[String], opts: &RemoveOptions) -> Resul
         gc(engine)?;
     }
     Ok(report)
+}
+
+/// `rmi --force`: the containers using the images go first, stopped and removed as `rm -f` does, so no
+/// container is left running on a deleted image. What is created meanwhile is caught under the lock.
+fn remove_containers_of(engine: &Engine, inputs: &[String], all: bool) -> Result<()> {
+    let images = engine.store.images()?;
+    let ids: Vec<Digest> = if all {
+        images.images.iter().map(|i| i.id.clone()).collect()
+    } else {
+        inputs.iter().filter_map(|i| lookup::find(&images, i).ok()).map(|i| i.id.clone()).collect()
+    };
+    for c in container_store::read(&engine.store)?.containers {
+        if ids.contains(&c.image_id) {
+            crate::container::lifecycle::remove(engine, &c, true, true)?;
+        }
+    }
+    Ok(())
 }
 
 /// Deletes layers and blobs that no image references, after the records are written.

@@ -1,13 +1,17 @@
 //! `volume ls --filter` and `volume prune --filter`, as Podman 4.3 reads them: `KEY=VALUE` with the keys
 //! `name` (a regular expression matched anywhere in the name), `label` (`KEY` or `KEY=VALUE`), `driver`,
 //! `scope`, `opt` (`KEY` or `KEY=VALUE`), `dangling` (`true`/`1` or `false`/`0`: no container uses it)
-//! and `until` (created before a Unix time, an RFC 3339 time, or a Go duration ago). Every filter given
-//! must match (Podman 4.3 ANDs them, repeated keys included).
+//! and `until` (created before a Unix time, an RFC 3339 time, or a Go duration ago).
+//!
+//! Combining them follows Podman 4.6 and later (its man page): filters with the same key work
+//! inclusive (any may match), except `label`, which is exclusive (all must), and filters with different
+//! keys are exclusive. Podman 4.3 ORed every filter, `name=a,label=b` included; that was a bug.
 
 use super::pattern::Pattern;
 use super::VolumeRecord;
 use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
 enum Filter {
@@ -20,9 +24,9 @@ enum Filter {
     Until(DateTime<Utc>),
 }
 
-/// Parsed filters; an empty set matches everything.
+/// Parsed filters by key; an empty set matches everything.
 #[derive(Debug, Clone, Default)]
-pub struct Filters(Vec<Filter>);
+pub struct Filters(BTreeMap<String, Vec<Filter>>);
 
 fn key_value(s: &str) -> (String, Option<String>) {
     match s.split_once('=') {
@@ -39,14 +43,14 @@ impl Filters {
     }
 
     fn parse_at(specs: &[String], now: DateTime<Utc>) -> Result<Filters> {
-        let mut out = vec![];
+        let mut out: BTreeMap<String, Vec<Filter>> = BTreeMap::new();
         for spec in specs {
             let (key, value) = spec.split_once('=').ok_or_else(|| {
                 Error::InvalidInput(format!(
                     "filter input must be in the form of filter=value: {spec} is invalid"
                 ))
             })?;
-            out.push(match key {
+            let filter = match key {
                 "name" => Filter::Name(Pattern::new(value)?),
                 "label" => {
                     let (k, v) = key_value(value);
@@ -73,19 +77,32 @@ impl Filters {
                         "{other:?} is an invalid volume filter"
                     )))
                 }
-            });
+            };
+            out.entry(key.to_string()).or_default().push(filter);
         }
         Ok(Filters(out))
     }
 
     /// Whether `in_use` is read by [`Filters::matches`] (so callers can skip computing it).
     pub fn needs_users(&self) -> bool {
-        self.0.iter().any(|f| matches!(f, Filter::Dangling(_)))
+        self.0.contains_key("dangling")
     }
 
-    /// Whether volume `v` passes every filter; `in_use` says whether a container uses it.
+    /// Whether volume `v` passes: for each key, one of its filters (every one for `label`); `in_use`
+    /// says whether a container uses the volume.
     pub fn matches(&self, v: &VolumeRecord, in_use: bool) -> bool {
-        self.0.iter().all(|f| match f {
+        self.0.iter().all(|(key, filters)| {
+            let one = |f: &Filter| Self::matches_one(f, v, in_use);
+            if key == "label" {
+                filters.iter().all(one)
+            } else {
+                filters.iter().any(one)
+            }
+        })
+    }
+
+    fn matches_one(f: &Filter, v: &VolumeRecord, in_use: bool) -> bool {
+        match f {
             Filter::Name(p) => p.is_match(&v.name),
             Filter::Label(k, want) => v
                 .labels
@@ -99,7 +116,7 @@ impl Filters {
                 .is_some_and(|have| want.as_ref().is_none_or(|w| w == have)),
             Filter::Dangling(d) => in_use != *d,
             Filter::Until(t) => v.created < *t,
-        })
+        }
     }
 }
 
@@ -163,7 +180,6 @@ fn go_duration(s: &str) -> Option<std::time::Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn vol(name: &str, labels: &[(&str, &str)], created: DateTime<Utc>) -> VolumeRecord {
         VolumeRecord {
@@ -214,10 +230,14 @@ mod tests {
     }
 
     #[test]
-    fn filters_are_anded_even_with_the_same_key() {
+    fn same_keys_are_ored_except_labels_and_different_keys_anded() {
         let v = vol("data", &[("a", "1")], Utc::now());
-        assert!(!f(&["name=data", "name=other"]).matches(&v, false));
+        assert!(f(&["name=data", "name=other"]).matches(&v, false));
+        assert!(!f(&["name=x", "name=other"]).matches(&v, false));
         assert!(!f(&["label=a", "label=b"]).matches(&v, false));
+        assert!(f(&["label=a", "label=a=1"]).matches(&v, false));
+        assert!(!f(&["name=data", "label=b"]).matches(&v, false));
+        assert!(f(&["name=data", "label=a", "dangling=true"]).matches(&v, false));
     }
 
     #[test]
@@ -225,7 +245,7 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2024-01-02T00:00:00Z")
             .unwrap()
             .to_utc();
-        let parse = |s: &str| match &Filters::parse_at(&[format!("until={s}")], now).unwrap().0[0] {
+        let parse = |s: &str| match &Filters::parse_at(&[format!("until={s}")], now).unwrap().0["until"][0] {
             Filter::Until(t) => *t,
             other => panic!("{other:?}"),
         };

@@ -164,7 +164,7 @@ pub fn ensure(engine: &Engine, name: &str) -> Result<PathBuf> {
     ensure_locked(engine, &held, name)
 }
 
-/// As [`ensure`], with the store lock already held (from inside `container::store::update`).
+/// As [`ensure`], for a caller that already holds the store lock.
 pub fn ensure_locked(engine: &Engine, held: &Lock, name: &str) -> Result<PathBuf> {
     let opts = CreateOptions {
         name: Some(name.to_string()),

@@ -129,12 +129,11 @@ pub(super) fn capabilities(
         parse_list(&cfg.cap_drop)?;
         bounding.to_vec()
     } else {
-        in_bounding(merge(
-            &DEFAULT_CAPABILITIES,
-            &cfg.cap_add,
-            &cfg.cap_drop,
-            bounding,
-        )?)
+        let defaults = match &cfg.default_capabilities {
+            Some(names) => parse_list(names)?.1,
+            None => DEFAULT_CAPABILITIES.to_vec(),
+        };
+        in_bounding(merge(&defaults, &cfg.cap_add, &cfg.cap_drop, bounding)?)
     };
     let name = user.split(':').next().unwrap_or("");
     let builder = LinuxCapabilitiesBuilder::default().bounding(set(&list));

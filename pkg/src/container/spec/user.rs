@@ -105,8 +105,8 @@ pub fn resolve_user(root: &RootView, user: &str, group_add: &[String]) -> Result
         (None, Some(uid)) => (uid, 0, None, None),
         (None, None) if user_arg.is_empty() => (0, 0, None, None),
         (None, None) => {
-            return Err(Error::InvalidInput(format!(
-                "unable to find user {user_arg}: no matching entries in the container's /etc/passwd"
+            return Err(Error::UserNotFound(format!(
+                "unable to find user {user_arg}: no matching entries in passwd file"
             )))
         }
     };
