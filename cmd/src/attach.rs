@@ -10,7 +10,11 @@ static CONTAINER_PID: AtomicI32 = AtomicI32::new(0);
 static MONITOR_PID: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn forward(sig: libc::c_int) {
-    let target = if sig == libc::SIGWINCH { MONITOR_PID.load(Ordering::Relaxed) } else { CONTAINER_PID.load(Ordering::Relaxed) };
+    let target = if sig == libc::SIGWINCH {
+        MONITOR_PID.load(Ordering::Relaxed)
+    } else {
+        CONTAINER_PID.load(Ordering::Relaxed)
+    };
     if target > 0 {
         // SAFETY: kill(2) is async-signal-safe.
         unsafe { libc::kill(target, sig) };
@@ -55,7 +59,9 @@ impl RawTerminal {
         if !stdin.is_terminal() {
             return RawTerminal { saved: None };
         }
-        let Ok(saved) = termios::tcgetattr(&stdin) else { return RawTerminal { saved: None } };
+        let Ok(saved) = termios::tcgetattr(&stdin) else {
+            return RawTerminal { saved: None };
+        };
         let mut raw = saved.clone();
         termios::cfmakeraw(&mut raw);
         let _ = termios::tcsetattr(&stdin, SetArg::TCSANOW, &raw);

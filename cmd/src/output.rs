@@ -15,7 +15,15 @@ pub fn list(
     template_rows: impl FnOnce() -> Vec<Value>,
     json_rows: impl FnOnce() -> Vec<Value>,
 ) -> anyhow::Result<()> {
-    list_styled(user_format, default_table, noheading, headers, template_rows, json_rows, format::JsonStyle::INDENT4)
+    list_styled(
+        user_format,
+        default_table,
+        noheading,
+        headers,
+        template_rows,
+        json_rows,
+        format::JsonStyle::INDENT4,
+    )
 }
 
 /// [`list`] with the JSON indentation of a particular Podman command (`ps`, `volume ls`: two spaces).
@@ -31,7 +39,11 @@ pub fn list_styled(
     let fmt = OutputFormat::parse(user_format.unwrap_or(default_table))?;
     let text = match &fmt {
         OutputFormat::Json => {
-            let opts = format::RenderOptions { header_overrides: headers, no_heading: noheading, json };
+            let opts = format::RenderOptions {
+                header_overrides: headers,
+                no_heading: noheading,
+                json,
+            };
             format::render_with(&fmt, &json_rows(), &opts)?
         }
         OutputFormat::Template(t) => {

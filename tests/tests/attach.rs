@@ -21,7 +21,11 @@ fn wait_for_state(s: &Selkie, name: &str, want: &str) {
         if out.status.success() && out.stdout_str().trim() == want {
             return;
         }
-        assert!(Instant::now() < deadline, "{name} never reached {want}: {}", out.stdout_str());
+        assert!(
+            Instant::now() < deadline,
+            "{name} never reached {want}: {}",
+            out.stdout_str()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -30,13 +34,25 @@ fn wait_for_state(s: &Selkie, name: &str, want: &str) {
 fn sigterm_to_the_command_reaches_the_container() {
     let s = store();
     let mut child = s
-        .command(&["run", "--name", "proxied", "busybox", "sh", "-c", "trap 'echo got TERM; exit 7' TERM; while :; do sleep 0.1; done"])
+        .command(&[
+            "run",
+            "--name",
+            "proxied",
+            "busybox",
+            "sh",
+            "-c",
+            "trap 'echo got TERM; exit 7' TERM; while :; do sleep 0.1; done",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     wait_for_state(&s, "proxied", "running");
     std::thread::sleep(Duration::from_millis(200));
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let status = child.wait().unwrap();
     let mut out = String::new();
     child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
@@ -49,15 +65,34 @@ fn sigterm_to_the_command_reaches_the_container() {
 fn sig_proxy_false_leaves_the_container_alone() {
     let s = store();
     let mut child = s
-        .command(&["run", "--sig-proxy=false", "--name", "unproxied", "busybox", "sh", "-c", "trap 'exit 7' USR1; sleep 2; exit 0"])
+        .command(&[
+            "run",
+            "--sig-proxy=false",
+            "--name",
+            "unproxied",
+            "busybox",
+            "sh",
+            "-c",
+            "trap 'exit 7' USR1; sleep 2; exit 0",
+        ])
         .spawn()
         .unwrap();
     wait_for_state(&s, "unproxied", "running");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGUSR1).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGUSR1,
+    )
+    .unwrap();
     // The command itself dies of USR1; the container runs on to its own exit 0.
     let _ = child.wait();
     wait_for_state(&s, "unproxied", "exited");
-    assert_eq!(s.run(&["inspect", "--format", "{{.State.ExitCode}}", "unproxied"]).success().stdout_str().trim(), "0");
+    assert_eq!(
+        s.run(&["inspect", "--format", "{{.State.ExitCode}}", "unproxied"])
+            .success()
+            .stdout_str()
+            .trim(),
+        "0"
+    );
     s.run(&["rm", "unproxied"]).success();
 }
 
@@ -68,7 +103,17 @@ fn tty_and_detach_keys() {
     let slave = pty.slave.as_raw_fd();
     let dup = |fd: i32| unsafe { Stdio::from(OwnedFd::from_raw_fd(libc::dup(fd))) };
     let mut child = s
-        .command(&["run", "-i", "-t", "--name", "tty1", "busybox", "sh", "-c", "tty; echo ready; while :; do sleep 1; done"])
+        .command(&[
+            "run",
+            "-i",
+            "-t",
+            "--name",
+            "tty1",
+            "busybox",
+            "sh",
+            "-c",
+            "tty; echo ready; while :; do sleep 1; done",
+        ])
         .stdin(dup(slave))
         .stdout(dup(slave))
         .stderr(dup(slave))
@@ -81,12 +126,19 @@ fn tty_and_detach_keys() {
     let mut buf = [0u8; 4096];
     // The container's own terminal is a pty, and its output reaches ours.
     while !String::from_utf8_lossy(&seen).contains("ready") {
-        assert!(Instant::now() < deadline, "no output: {}", String::from_utf8_lossy(&seen));
+        assert!(
+            Instant::now() < deadline,
+            "no output: {}",
+            String::from_utf8_lossy(&seen)
+        );
         let n = master.read(&mut buf).unwrap();
         seen.extend_from_slice(&buf[..n]);
     }
     let text = String::from_utf8_lossy(&seen).to_string();
-    assert!(text.contains("/dev/pts/") || text.contains("/dev/console"), "{text}");
+    assert!(
+        text.contains("/dev/pts/") || text.contains("/dev/console"),
+        "{text}"
+    );
     // ctrl-p ctrl-q detaches: the command exits 0, the container keeps running.
     master.write_all(&[0x10, 0x11]).unwrap();
     let status = child.wait().unwrap();

@@ -223,3 +223,17 @@ fn runs_the_same_through_a_symlink_named_podman() {
     s.run_program(&podman, &["rmi", "nothere"])
         .assert_error(1, "nothere: image not known");
 }
+
+#[test]
+fn info_counts_containers_by_state() {
+    let s = Selkie::new();
+    s.load_image(busybox_image(), &["busybox:latest"]);
+    s.run(&["create", "--name", "one", "busybox", "true"]).success();
+    let v = s.run(&["info", "--format", "json"]).success().json();
+    let c = &v["store"]["containerStore"];
+    assert_eq!(
+        (c["number"].as_u64(), c["stopped"].as_u64(), c["running"].as_u64()),
+        (Some(1), Some(1), Some(0)),
+        "{c}"
+    );
+}

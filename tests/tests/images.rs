@@ -468,7 +468,10 @@ fn save_by_id_then_load() {
     let fresh = Selkie::new();
     let out = fresh.run(&["load", "-i", saved.to_str().unwrap()]);
     // Saved by ID, the archive names nothing, as `podman save ID` writes it.
-    assert_eq!(out.success().lines(), vec![format!("Loaded image: sha256:{}", busybox_image().id())]);
+    assert_eq!(
+        out.success().lines(),
+        vec![format!("Loaded image: sha256:{}", busybox_image().id())]
+    );
     assert_eq!(fresh.image_ids(), vec![busybox_image().id()]);
 }
 
@@ -1347,7 +1350,12 @@ fn image_built_with_every_config_field_round_trips_through_inspect() {
 fn rmi_refuses_an_image_a_container_uses_unless_forced() {
     let s = Selkie::new();
     s.load_image(busybox_image(), &[BUSYBOX]);
-    let id = s.run(&["create", "--name", "user1", "busybox", "true"]).success().stdout_str().trim().to_string();
+    let id = s
+        .run(&["create", "--name", "user1", "busybox", "true"])
+        .success()
+        .stdout_str()
+        .trim()
+        .to_string();
     // Podman: exit 2 when the image is in use by a container.
     s.run(&["rmi", "busybox"]).assert_error(2, "in use by container");
     assert_eq!(s.image_ids(), vec![busybox_image().id()], "the image stays");
@@ -1355,7 +1363,41 @@ fn rmi_refuses_an_image_a_container_uses_unless_forced() {
     let out = s.run(&["rmi", "-f", "busybox"]);
     out.success();
     assert!(s.image_ids().is_empty(), "rmi -f removes the image");
-    assert_eq!(s.run(&["ps", "-a", "-q"]).success().stdout_str(), "", "and the container using it");
-    assert!(!s.root().join("containers").join(&id).exists(), "with its directory");
+    assert_eq!(
+        s.run(&["ps", "-a", "-q"]).success().stdout_str(),
+        "",
+        "and the container using it"
+    );
+    assert!(
+        !s.root().join("containers").join(&id).exists(),
+        "with its directory"
+    );
     s.run(&["container", "exists", "user1"]).assert_code(1);
+}
+
+#[test]
+fn short_names_find_local_images_and_ambiguity_is_an_error() {
+    let s = Selkie::new();
+    s.load_image(busybox_image(), &["localhost:5000/fedora:latest"]);
+    // `fedora` finds localhost:5000/fedora:latest, as Podman's local lookup does.
+    assert_eq!(s.image_id("fedora"), busybox_image().id());
+    s.run(&["image", "exists", "fedora"]).success();
+    assert_eq!(
+        s.run(&["inspect", "--format", "{{.Id}}", "fedora:latest"])
+            .success()
+            .stdout_str()
+            .trim(),
+        busybox_image().id()
+    );
+    // A second, different image under another registry makes the short name ambiguous.
+    s.load_image(rich_image(), &["quay.io/other/fedora:latest"]);
+    let out = s.run(&["inspect", "--type", "image", "fedora"]);
+    out.assert_error(125, "matches several images");
+    let err = out.stderr_str();
+    assert!(
+        err.contains("localhost:5000/fedora:latest") && err.contains("quay.io/other/fedora:latest"),
+        "{err}"
+    );
+    // A qualified name is never ambiguous.
+    assert_eq!(s.image_id("quay.io/other/fedora"), rich_image().id());
 }

@@ -20,7 +20,10 @@ fn probe(s: &Selkie, runtime: Option<&str>, extra: &[&str]) -> String {
 }
 
 fn runc_available() -> bool {
-    std::process::Command::new("runc").arg("--version").output().is_ok_and(|o| o.status.success())
+    std::process::Command::new("runc")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -30,7 +33,12 @@ fn builtin_and_runc_show_the_same_container() {
     s.load_image(busybox_image(), &["busybox:latest"]);
     // The cgroup mounts below /sys/fs/cgroup differ on hybrid cgroup v1 hosts (the built-in runtime also
     // mounts the unified hierarchy), so the probe leaves them out.
-    for extra in [&[][..], &["-u", "1000", "-w", "/tmp", "-e", "A=1"][..], &["--read-only"][..], &["--privileged"][..]] {
+    for extra in [
+        &[][..],
+        &["-u", "1000", "-w", "/tmp", "-e", "A=1"][..],
+        &["--read-only"][..],
+        &["--privileged"][..],
+    ] {
         let builtin = probe(&s, None, extra);
         let runc = probe(&s, Some("runc"), extra);
         assert_eq!(builtin, runc, "with {extra:?}");
@@ -50,8 +58,17 @@ fn runc_reports_exit_codes_like_the_builtin_runtime() {
         }
         let with = |tail: &[&'static str]| [base.as_slice(), tail].concat();
         s.run(&with(&["busybox", "sh", "-c", "exit 3"])).assert_code(3);
-        s.run(&with(&["busybox", "/nonexistent"])).assert_error(127, "/nonexistent");
-        assert_eq!(s.run(&with(&["busybox", "echo", "hi"])).success().stdout_str(), "hi\n", "{runtime:?}");
+        s.run(&with(&["busybox", "/nonexistent"]))
+            .assert_error(127, "/nonexistent");
+        assert_eq!(
+            s.run(&with(&["busybox", "echo", "hi"])).success().stdout_str(),
+            "hi\n",
+            "{runtime:?}"
+        );
     }
-    assert_eq!(s.run(&["ps", "-a", "-q"]).success().stdout_str(), "", "nothing left behind");
+    assert_eq!(
+        s.run(&["ps", "-a", "-q"]).success().stdout_str(),
+        "",
+        "nothing left behind"
+    );
 }

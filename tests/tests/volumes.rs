@@ -470,3 +470,49 @@ fn a_volume_in_use_by_a_container() {
     s.run(&["rm", "auto"]).success();
     assert_eq!(names(&s, &["--filter", "dangling=true"]), vec!["made-on-use"]);
 }
+
+/// A volume mounted where the image has files starts with a copy of them (Podman's copy-up), for the
+/// image's own VOLUMEs (anonymous volumes) and for a new named volume; `rm -v` removes the anonymous one.
+#[test]
+fn new_volumes_get_the_image_content_at_their_mount_point() {
+    use harness::layer::Layer;
+    let image = harness::rootfs::busybox_builder()
+        .layer(
+            Layer::new()
+                .dir("data")
+                .file("data/seed.txt", b"from the image\n"),
+        )
+        .volume("/data")
+        .build();
+    let s = Selkie::new();
+    s.load_image(&image, &["withvol:latest"]);
+    let out = s
+        .run(&["run", "--name", "anon", "withvol", "cat", "/data/seed.txt"])
+        .success()
+        .stdout_str();
+    assert_eq!(out, "from the image\n");
+    let anon: Vec<String> = s.run(&["volume", "ls", "-q"]).success().lines();
+    assert_eq!(
+        anon.len(),
+        1,
+        "one anonymous volume for the image's VOLUME: {anon:?}"
+    );
+    let out = s
+        .run(&[
+            "run",
+            "--rm",
+            "-v",
+            "named:/data",
+            "withvol",
+            "cat",
+            "/data/seed.txt",
+        ])
+        .success()
+        .stdout_str();
+    assert_eq!(out, "from the image\n", "a new named volume is filled too");
+    s.run(&["rm", "-v", "anon"]).success();
+    assert_eq!(
+        s.run(&["volume", "ls", "-q"]).success().lines(),
+        vec!["named".to_string()]
+    );
+}

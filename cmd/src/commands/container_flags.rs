@@ -5,7 +5,6 @@ use clap::{ArgAction, Args};
 use pkg::container::config::{CreateConfig, MountKind, NamespaceMode};
 use pkg::container::parse;
 
-
 #[derive(Args, Debug, Clone)]
 pub struct ContainerFlags {
     /// Print help (`-h` is --hostname, as in Podman)
@@ -156,14 +155,31 @@ impl ContainerFlags {
         }
         let mut env = vec![];
         for f in &self.env_file {
-            env.extend(parse::parse_env_file(f).with_context(|| format!("reading env file {}", f.display()))?);
+            env.extend(
+                parse::parse_env_file(f).with_context(|| format!("reading env file {}", f.display()))?,
+            );
         }
         env.extend(self.env.iter().cloned());
-        let labels = self.labels.iter().map(|l| parse::parse_label(l)).collect::<pkg::Result<_>>()?;
-        let annotations = self.annotations.iter().map(|l| parse::parse_label(l)).collect::<pkg::Result<_>>()?;
-        let ulimits = self.ulimits.iter().map(|u| parse::parse_ulimit(u)).collect::<pkg::Result<_>>()?;
+        let labels = self
+            .labels
+            .iter()
+            .map(|l| parse::parse_label(l))
+            .collect::<pkg::Result<_>>()?;
+        let annotations = self
+            .annotations
+            .iter()
+            .map(|l| parse::parse_label(l))
+            .collect::<pkg::Result<_>>()?;
+        let ulimits = self
+            .ulimits
+            .iter()
+            .map(|u| parse::parse_ulimit(u))
+            .collect::<pkg::Result<_>>()?;
         let ns = |flag: &str, v: &Option<String>| -> pkg::Result<NamespaceMode> {
-            v.as_deref().map(|v| parse::parse_namespace(flag, v)).transpose().map(Option::unwrap_or_default)
+            v.as_deref()
+                .map(|v| parse::parse_namespace(flag, v))
+                .transpose()
+                .map(Option::unwrap_or_default)
         };
         if let Some(s) = &self.stop_signal {
             parse::parse_stop_signal(s)?;
@@ -175,7 +191,11 @@ impl ContainerFlags {
             parse::parse_device(d)?;
         }
         Ok(CreateConfig {
-            image: if self.rootfs { String::new() } else { image.to_string() },
+            image: if self.rootfs {
+                String::new()
+            } else {
+                image.to_string()
+            },
             image_id: String::new(),
             rootfs: self.rootfs.then(|| std::path::PathBuf::from(image)),
             name: self.name.clone().unwrap_or_default(),
@@ -197,7 +217,12 @@ impl ContainerFlags {
             privileged: self.privileged,
             init: self.init,
             mounts,
-            network: self.network.as_deref().map(parse::parse_network).transpose()?.unwrap_or_default(),
+            network: self
+                .network
+                .as_deref()
+                .map(parse::parse_network)
+                .transpose()?
+                .unwrap_or_default(),
             pid: ns("pid", &self.pid)?,
             ipc: ns("ipc", &self.ipc)?,
             uts: ns("uts", &self.uts)?,

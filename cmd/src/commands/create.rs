@@ -35,10 +35,17 @@ impl CreateArgs {
 }
 
 /// Creates the container, honouring `--replace` and `--cidfile`.
-pub fn create_container(engine: &pkg::Engine, cfg: CreateConfig, flags: &ContainerFlags) -> anyhow::Result<ContainerRecord> {
+pub fn create_container(
+    engine: &pkg::Engine,
+    cfg: CreateConfig,
+    flags: &ContainerFlags,
+) -> anyhow::Result<ContainerRecord> {
     if let Some(path) = &flags.cidfile {
         if path.exists() {
-            anyhow::bail!("container id file exists. Ensure another container is not using it or delete {}", path.display());
+            anyhow::bail!(
+                "container id file exists. Ensure another container is not using it or delete {}",
+                path.display()
+            );
         }
     }
     if flags.replace && !cfg.name.is_empty() {

@@ -20,7 +20,7 @@ pub struct InfoArgs {
 impl InfoArgs {
     pub fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let engine = ctx.engine()?;
-        let info = pkg::system::info(&engine, Default::default());
+        let info = pkg::system::info(&engine, pkg::container::list::counts(&engine)?);
         match self.format.as_deref() {
             Some(f) if f.eq_ignore_ascii_case("json") => output::inspect_one(f, &info),
             Some(f) => output::inspect_one(f, &pkg::system::go_field_names(&info)),

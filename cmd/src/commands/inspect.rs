@@ -89,7 +89,9 @@ fn inspect_images(
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  selkie container inspect foobar\n  selkie container inspect --format \"{{.State.Pid}}\" myctr")]
+#[command(
+    after_help = "Examples:\n  selkie container inspect foobar\n  selkie container inspect --format \"{{.State.Pid}}\" myctr"
+)]
 pub struct ContainerInspectArgs {
     /// Format the output to a Go template or json
     #[arg(short, long)]

@@ -5,11 +5,18 @@ use crate::output;
 use clap::Args;
 use pkg::container::list::{self, ListOptions};
 
-const DEFAULT_TABLE: &str = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Created}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
-const HEADERS: &[(&str, &str)] = &[("ID", "CONTAINER ID"), ("Created", "CREATED"), ("CreatedHuman", "CREATED")];
+const DEFAULT_TABLE: &str =
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Created}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+const HEADERS: &[(&str, &str)] = &[
+    ("ID", "CONTAINER ID"),
+    ("Created", "CREATED"),
+    ("CreatedHuman", "CREATED"),
+];
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  selkie ps -a\n  selkie ps -a --format \"{{.ID}}  {{.Image}}  {{.Labels}}  {{.Mounts}}\"\n  selkie ps --size --sort names")]
+#[command(
+    after_help = "Examples:\n  selkie ps -a\n  selkie ps -a --format \"{{.ID}}  {{.Image}}  {{.Labels}}  {{.Mounts}}\"\n  selkie ps --size --sort names"
+)]
 pub struct PsArgs {
     /// Show all the containers, default is only running containers
     #[arg(short, long)]
@@ -56,11 +63,22 @@ impl PsArgs {
         let rows = list::list(&engine, &opts)?;
         if self.quiet {
             for c in &rows {
-                println!("{}", if self.no_trunc { &c.record.id[..] } else { &c.record.id[..12] });
+                println!(
+                    "{}",
+                    if self.no_trunc {
+                        &c.record.id[..]
+                    } else {
+                        &c.record.id[..12]
+                    }
+                );
             }
             return Ok(());
         }
-        let default = if self.size { format!("{DEFAULT_TABLE}\t{{{{.Size}}}}") } else { DEFAULT_TABLE.to_string() };
+        let default = if self.size {
+            format!("{DEFAULT_TABLE}\t{{{{.Size}}}}")
+        } else {
+            DEFAULT_TABLE.to_string()
+        };
         output::list_styled(
             self.format.as_deref(),
             &default,

@@ -6,7 +6,9 @@ use clap::Args;
 use pkg::container::{lifecycle, store};
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  selkie rm imageID\n  selkie rm mywebserver myflaskserver 860a4b23\n  selkie rm --force --all")]
+#[command(
+    after_help = "Examples:\n  selkie rm imageID\n  selkie rm mywebserver myflaskserver 860a4b23\n  selkie rm --force --all"
+)]
 pub struct RmArgs {
     /// Remove all containers
     #[arg(short, long)]
@@ -35,14 +37,19 @@ impl RmArgs {
         }
         let engine = ctx.engine()?;
         let targets: Vec<String> = if self.all {
-            store::read(&engine.store)?.containers.into_iter().map(|c| c.id).collect()
+            store::read(&engine.store)?
+                .containers
+                .into_iter()
+                .map(|c| c.id)
+                .collect()
         } else {
             self.containers.clone()
         };
         let mut out = String::new();
         let mut first_error: Option<(i32, String)> = None;
         for name in targets {
-            let result = lifecycle::find(&engine, &name).and_then(|rec| lifecycle::remove(&engine, &rec, self.force, self.volumes));
+            let result = lifecycle::find(&engine, &name)
+                .and_then(|rec| lifecycle::remove(&engine, &rec, self.force, self.volumes));
             match result {
                 Ok(()) => {
                     out.push_str(&name);
@@ -65,7 +72,12 @@ impl RmArgs {
                 print!("{out}");
                 Ok(())
             }
-            Some((code, msg)) => Err(Exit { code, message: Some(msg), stdout: Some(out) }.into()),
+            Some((code, msg)) => Err(Exit {
+                code,
+                message: Some(msg),
+                stdout: Some(out),
+            }
+            .into()),
         }
     }
 }
@@ -82,12 +94,18 @@ pub struct RenameArgs {
 impl RenameArgs {
     pub fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let engine = ctx.engine()?;
-        Ok(pkg::container::create::rename(&engine, &self.container, &self.name)?)
+        Ok(pkg::container::create::rename(
+            &engine,
+            &self.container,
+            &self.name,
+        )?)
     }
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  selkie container exists --external containerID\n  selkie container exists myctr || selkie run --name myctr [etc...]")]
+#[command(
+    after_help = "Examples:\n  selkie container exists --external containerID\n  selkie container exists myctr || selkie run --name myctr [etc...]"
+)]
 pub struct ExistsArgs {
     /// The container to look for
     pub container: String,
@@ -120,7 +138,11 @@ pub struct MonitorArgs {
 impl MonitorArgs {
     pub fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let engine = ctx.engine()?;
-        let opts = pkg::container::monitor::MonitorOptions { id: self.id, attach: self.attach, sync_fd: self.sync_fd };
+        let opts = pkg::container::monitor::MonitorOptions {
+            id: self.id,
+            attach: self.attach,
+            sync_fd: self.sync_fd,
+        };
         let code = pkg::container::monitor::run(&engine, &opts);
         if code != 0 {
             return Err(Exit::silent(code).into());

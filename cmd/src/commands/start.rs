@@ -8,7 +8,9 @@ use clap::Args;
 use pkg::container::lifecycle::{self, Outcome};
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  selkie start 860a4b231279 5421ab43b45\n  selkie start --interactive --attach imageID")]
+#[command(
+    after_help = "Examples:\n  selkie start 860a4b231279 5421ab43b45\n  selkie start --interactive --attach imageID"
+)]
 pub struct StartArgs {
     /// Attach container's STDOUT and STDERR
     #[arg(short, long)]
@@ -36,7 +38,8 @@ impl StartArgs {
                 println!("{name}");
                 continue;
             }
-            let started = lifecycle::start(&engine, &rec.id, self.attach, &ctx.global_args(&engine)).map_err(start_error)?;
+            let started = lifecycle::start(&engine, &rec.id, self.attach, &ctx.global_args(&engine))
+                .map_err(start_error)?;
             if !self.attach {
                 println!("{name}");
                 continue;

@@ -8,7 +8,12 @@ use pkg::container::lifecycle;
 use pkg::container::store::ContainerRecord;
 
 /// The containers named, or all of them with `--all`.
-fn targets(engine: &pkg::Engine, names: &[String], all: bool, ignore: bool) -> anyhow::Result<Vec<(String, ContainerRecord)>> {
+fn targets(
+    engine: &pkg::Engine,
+    names: &[String],
+    all: bool,
+    ignore: bool,
+) -> anyhow::Result<Vec<(String, ContainerRecord)>> {
     if all {
         let db = pkg::container::store::read(&engine.store)?;
         return Ok(db.containers.into_iter().map(|c| (c.name.clone(), c)).collect());
@@ -28,7 +33,9 @@ fn targets(engine: &pkg::Engine, names: &[String], all: bool, ignore: bool) -> a
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  selkie stop mywebserver\n  selkie stop --time 2 mywebserver 6e534f14da9d\n  selkie stop --all")]
+#[command(
+    after_help = "Examples:\n  selkie stop mywebserver\n  selkie stop --time 2 mywebserver 6e534f14da9d\n  selkie stop --all"
+)]
 pub struct StopArgs {
     /// Stop all running containers
     #[arg(short, long)]
@@ -69,7 +76,9 @@ fn chrono_now() -> String {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  selkie kill mywebserver\n  selkie kill 860a4b23\n  selkie kill --signal TERM ctrID")]
+#[command(
+    after_help = "Examples:\n  selkie kill mywebserver\n  selkie kill 860a4b23\n  selkie kill --signal TERM ctrID"
+)]
 pub struct KillArgs {
     /// Signal all running containers
     #[arg(short, long)]
@@ -136,7 +145,9 @@ impl WaitArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  selkie restart -l\n  selkie restart ff6cf1e5e77e 5b5f5c8b4c83\n  selkie restart --all")]
+#[command(
+    after_help = "Examples:\n  selkie restart -l\n  selkie restart ff6cf1e5e77e 5b5f5c8b4c83\n  selkie restart --all"
+)]
 pub struct RestartArgs {
     /// Restart all non-running containers
     #[arg(short, long)]

@@ -798,4 +798,3 @@ fn pax_time_parsing() {
     assert!(parse_pax_time(b"12a").is_none());
     assert!(parse_pax_time(b"99999999999999999999999").is_none());
 }
-

@@ -31,7 +31,10 @@ fn candidates() -> Vec<PathBuf> {
     if let Some(p) = std::env::var_os("CONTAINERS_CONF").filter(|v| !v.is_empty()) {
         return vec![PathBuf::from(p)];
     }
-    let mut files = vec![PathBuf::from("/usr/share/containers/containers.conf"), "/etc/containers/containers.conf".into()];
+    let mut files = vec![
+        PathBuf::from("/usr/share/containers/containers.conf"),
+        "/etc/containers/containers.conf".into(),
+    ];
     let user = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -45,7 +48,9 @@ fn candidates() -> Vec<PathBuf> {
 pub fn load() -> Result<ContainersConf> {
     let mut conf = ContainersConf::default();
     for path in candidates() {
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
         let file: File = toml::from_str(&text)
             .map_err(|e| Error::Config(format!("parsing {}: {}", path.display(), e.message())))?;
         if let Some(caps) = file.containers.default_capabilities {
@@ -69,6 +74,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.containers.default_capabilities, Some(vec!["CHOWN".to_string()]));
-        assert_eq!(f.containers.default_ulimits, Some(vec!["nofile=1024:1024".to_string()]));
+        assert_eq!(
+            f.containers.default_ulimits,
+            Some(vec!["nofile=1024:1024".to_string()])
+        );
     }
 }

@@ -27,15 +27,26 @@ pub fn rename(engine: &Engine, container: &str, new_name: &str) -> Result<()> {
     let mut cfg = super::lifecycle::config_of(engine, &id)?;
     cfg.name = new_name.to_string();
     let p = super::paths::ContainerPaths::new(engine.store.root(), &id).create_config();
-    image_store::atomic::write_atomic(&p, &serde_json::to_vec(&cfg).expect("config serialises"))
-        .map_err(|e| Error::Io { context: format!("writing {}", p.display()), source: e })
+    image_store::atomic::write_atomic(&p, &serde_json::to_vec(&cfg).expect("config serialises")).map_err(
+        |e| Error::Io {
+            context: format!("writing {}", p.display()),
+            source: e,
+        },
+    )
 }
 
 /// Removes containers by name or ID, forcibly (running ones are killed); returns the IDs removed and an
 /// error per input that matched nothing. Used where removing containers is a consequence (`volume rm -f`).
 pub fn remove(engine: &Engine, inputs: &[String], all: bool) -> Result<(Vec<String>, Vec<Error>)> {
-    let targets: Vec<String> =
-        if all { store::read(&engine.store)?.containers.into_iter().map(|c| c.id).collect() } else { inputs.to_vec() };
+    let targets: Vec<String> = if all {
+        store::read(&engine.store)?
+            .containers
+            .into_iter()
+            .map(|c| c.id)
+            .collect()
+    } else {
+        inputs.to_vec()
+    };
     let mut removed = vec![];
     let mut errors = vec![];
     for t in targets {

@@ -47,20 +47,45 @@ pub fn spawn(
     let runtime = resolve(name).map_err(|e| (125, e))?;
     if let Some(o) = overlay {
         unshare(CloneFlags::CLONE_NEWNS).map_err(|e| failed(e, "creating a mount namespace"))?;
-        mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
-            .map_err(|e| failed(e, "making / private"))?;
+        mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+            None::<&str>,
+        )
+        .map_err(|e| failed(e, "making / private"))?;
         let lower: Vec<String> = o.lower.iter().map(|p| p.display().to_string()).collect();
-        let data = format!("lowerdir={},upperdir={},workdir={}", lower.join(":"), o.upper.display(), o.work.display());
-        mount(Some("overlay"), &paths.merged(), Some("overlay"), MsFlags::empty(), Some(data.as_str()))
-            .map_err(|e| failed(e, "mounting the overlay"))?;
+        let data = format!(
+            "lowerdir={},upperdir={},workdir={}",
+            lower.join(":"),
+            o.upper.display(),
+            o.work.display()
+        );
+        mount(
+            Some("overlay"),
+            &paths.merged(),
+            Some("overlay"),
+            MsFlags::empty(),
+            Some(data.as_str()),
+        )
+        .map_err(|e| failed(e, "mounting the overlay"))?;
     }
     let state_root = paths.dir.join("runtime");
     let pid_file = paths.dir.join("runtime.pid");
     let log_file = paths.dir.join("runtime.log");
     let _ = std::fs::remove_file(&pid_file);
     let mut cmd = std::process::Command::new(&runtime);
-    cmd.arg("--root").arg(&state_root).arg("--log").arg(&log_file).args(["--log-format", "json"]);
-    cmd.arg("run").arg("--bundle").arg(&paths.dir).arg("--pid-file").arg(&pid_file);
+    cmd.arg("--root")
+        .arg(&state_root)
+        .arg("--log")
+        .arg(&log_file)
+        .args(["--log-format", "json"]);
+    cmd.arg("run")
+        .arg("--bundle")
+        .arg(&paths.dir)
+        .arg("--pid-file")
+        .arg(&pid_file);
     if !preserve.is_empty() {
         cmd.arg("--preserve-fds").arg(preserve.len().to_string());
     }
@@ -77,14 +102,17 @@ pub fn spawn(
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|e| failed(e, &format!("starting {}", runtime.display())))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| failed(e, &format!("starting {}", runtime.display())))?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(pid) = read_pid(&pid_file) {
             return Ok((Pid::from_raw(child.id() as i32), Pid::from_raw(pid)));
         }
         if let Ok(Some(status)) = child.try_wait() {
-            let msg = last_error(&log_file).unwrap_or_else(|| format!("{} exited with {status}", runtime.display()));
+            let msg = last_error(&log_file)
+                .unwrap_or_else(|| format!("{} exited with {status}", runtime.display()));
             return Err((exit_code_for(&msg), Error::Runtime(format!("{name}: {msg}"))));
         }
         if Instant::now() > deadline {

@@ -11,7 +11,8 @@ use crate::error::Result;
 use serde_json::{json, Value};
 
 fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)).unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
+        .unwrap_or_else(|| "0001-01-01T00:00:00Z".into())
 }
 
 fn ns_mode(m: &NamespaceMode) -> String {
@@ -27,10 +28,14 @@ pub fn inspect(engine: &Engine, rec: &ContainerRecord) -> Result<Value> {
     let cfg = lifecycle::config_of(engine, &rec.id)?;
     let st = lifecycle::state_of(engine, &rec.id);
     let paths = ContainerPaths::new(engine.store.root(), &rec.id);
-    let spec: Option<oci_spec::runtime::Spec> =
-        std::fs::read(paths.config_json()).ok().and_then(|d| serde_json::from_slice(&d).ok());
+    let spec: Option<oci_spec::runtime::Spec> = std::fs::read(paths.config_json())
+        .ok()
+        .and_then(|d| serde_json::from_slice(&d).ok());
     let process = spec.as_ref().and_then(|s| s.process().clone());
-    let caps = |pick: fn(&oci_spec::runtime::LinuxCapabilities) -> Option<&oci_spec::runtime::Capabilities>| -> Vec<String> {
+    let caps = |pick: fn(
+        &oci_spec::runtime::LinuxCapabilities,
+    ) -> Option<&oci_spec::runtime::Capabilities>|
+     -> Vec<String> {
         let mut v: Vec<String> = process
             .as_ref()
             .and_then(|p| p.capabilities().as_ref())
@@ -53,7 +58,14 @@ pub fn inspect(engine: &Engine, rec: &ContainerRecord) -> Result<Value> {
                 MountKind::Volume => (
                     "volume",
                     m.source.clone(),
-                    engine.store.root().join("volumes").join(&m.source).join("_data").display().to_string(),
+                    engine
+                        .store
+                        .root()
+                        .join("volumes")
+                        .join(&m.source)
+                        .join("_data")
+                        .display()
+                        .to_string(),
                 ),
             };
             json!({

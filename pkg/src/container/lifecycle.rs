@@ -36,14 +36,19 @@ pub fn create(engine: &Engine, mut cfg: CreateConfig) -> Result<ContainerRecord>
     let image = match &cfg.rootfs {
         Some(dir) => {
             if !dir.is_dir() {
-                return Err(Error::InvalidInput(format!("rootfs {} is not a directory", dir.display())));
+                return Err(Error::InvalidInput(format!(
+                    "rootfs {} is not a directory",
+                    dir.display()
+                )));
             }
             None
         }
         None => Some(lookup::find(&images, &cfg.image)?),
     };
     let image_config = match image {
-        Some(img) => Some(ImageConfigFile::parse(&engine.store.read_blob(&img.id)?).map_err(Error::InvalidArchive)?),
+        Some(img) => {
+            Some(ImageConfigFile::parse(&engine.store.read_blob(&img.id)?).map_err(Error::InvalidArchive)?)
+        }
         None => None,
     };
     if let Some(img) = image {
@@ -81,9 +86,15 @@ pub fn create(engine: &Engine, mut cfg: CreateConfig) -> Result<ContainerRecord>
         for d in [paths.userdata(), paths.upper(), paths.work(), paths.merged()] {
             std::fs::create_dir_all(&d).ctx(|| format!("creating {}", d.display()))?;
         }
-        let (volume_paths, named) = prepare_mounts(engine, &held, &mut cfg, image_config.as_ref(), &mut anonymous)?;
+        let (volume_paths, named) =
+            prepare_mounts(engine, &held, &mut cfg, image_config.as_ref(), &mut anonymous)?;
         let lower_dirs: Vec<PathBuf> = match image {
-            Some(img) => img.layers.iter().rev().map(|l| engine.store.layer_diff_path(&l.chain_id)).collect(),
+            Some(img) => img
+                .layers
+                .iter()
+                .rev()
+                .map(|l| engine.store.layer_diff_path(&l.chain_id))
+                .collect(),
             None => vec![],
         };
         let rootfs = cfg.rootfs.clone().unwrap_or_else(|| paths.merged());
@@ -98,7 +109,11 @@ pub fn create(engine: &Engine, mut cfg: CreateConfig) -> Result<ContainerRecord>
             container_id: &id,
             caller_env: &caller_env,
         })?;
-        let command: Vec<String> = spec.process().as_ref().and_then(|p| p.args().clone()).unwrap_or_default();
+        let command: Vec<String> = spec
+            .process()
+            .as_ref()
+            .and_then(|p| p.args().clone())
+            .unwrap_or_default();
         let spec = if cfg.init { with_init(spec)? } else { spec };
         write_json(&paths.config_json(), &spec)?;
         write_json(&paths.create_config(), &cfg)?;
@@ -106,9 +121,17 @@ pub fn create(engine: &Engine, mut cfg: CreateConfig) -> Result<ContainerRecord>
         let rec = ContainerRecord {
             id: id.clone(),
             name: cfg.name.clone(),
-            image_id: image_store::Digest::from_hex(if cfg.image_id.is_empty() { ZERO } else { &cfg.image_id })
-                .map_err(|e| Error::Config(e.to_string()))?,
-            image_name: if cfg.rootfs.is_some() { String::new() } else { cfg.image.clone() },
+            image_id: image_store::Digest::from_hex(if cfg.image_id.is_empty() {
+                ZERO
+            } else {
+                &cfg.image_id
+            })
+            .map_err(|e| Error::Config(e.to_string()))?,
+            image_name: if cfg.rootfs.is_some() {
+                String::new()
+            } else {
+                cfg.image.clone()
+            },
             command,
             created: chrono::Utc::now(),
             labels: cfg.labels.clone(),
@@ -119,6 +142,9 @@ pub fn create(engine: &Engine, mut cfg: CreateConfig) -> Result<ContainerRecord>
         store::write(&engine.store, &held, &db)?;
         Ok(rec)
     })();
+    if let (Ok(rec), Some(img)) = (&result, image) {
+        copy_up_image_content(engine, &cfg, img, rec)?;
+    }
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&paths.dir);
         if !anonymous.is_empty() {
@@ -126,6 +152,37 @@ pub fn create(engine: &Engine, mut cfg: CreateConfig) -> Result<ContainerRecord>
         }
     }
     result
+}
+
+/// A volume mounted where the image has files gets a copy of them on first use, as Podman does (once,
+/// only into an empty volume, never with `nocopy`). The image's content comes from the top-most layer
+/// that has the directory.
+fn copy_up_image_content(
+    engine: &Engine,
+    cfg: &CreateConfig,
+    image: &image_store::ImageRecord,
+    rec: &ContainerRecord,
+) -> Result<()> {
+    for m in cfg
+        .mounts
+        .iter()
+        .filter(|m| m.kind == MountKind::Volume && !m.source.is_empty())
+    {
+        let rel = m.destination.trim_start_matches('/');
+        let source = image
+            .layers
+            .iter()
+            .rev()
+            .map(|l| engine.store.layer_diff_path(&l.chain_id).join(rel))
+            .find(|p| std::fs::symlink_metadata(p).is_ok_and(|md| md.is_dir()));
+        if let Some(source) = source {
+            if let Err(e) = crate::volume::copy_up_if_needed(engine, &m.source, &source) {
+                let _ = remove(engine, rec, true, true);
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// containers.conf defaults the command line did not override.
@@ -158,7 +215,13 @@ fn with_init(mut spec: oci_spec::runtime::Spec) -> Result<oci_spec::runtime::Spe
         .destination(INIT_PATH)
         .typ("bind")
         .source(init)
-        .options(vec!["bind".to_string(), "ro".into(), "nosuid".into(), "nodev".into(), "rprivate".into()])
+        .options(vec![
+            "bind".to_string(),
+            "ro".into(),
+            "nosuid".into(),
+            "nodev".into(),
+            "rprivate".into(),
+        ])
         .build()
         .map_err(|e| Error::Config(e.to_string()))?;
     let mut mounts = spec.mounts().clone().unwrap_or_default();
@@ -189,21 +252,26 @@ fn prepare_mounts(
 ) -> Result<PreparedMounts> {
     let mut resolved = vec![];
     let mut named = vec![];
-    for m in &cfg.mounts {
+    for m in cfg.mounts.iter_mut() {
         match m.kind {
             MountKind::Volume if m.source.is_empty() => {
                 let (name, path) = crate::volume::create_anonymous_locked(engine, held)?;
+                m.source.clone_from(&name);
                 anonymous.push(name);
                 resolved.push((m.destination.clone(), path));
             }
             MountKind::Volume => {
-                resolved.push((m.destination.clone(), crate::volume::ensure_locked(engine, held, &m.source)?));
+                resolved.push((
+                    m.destination.clone(),
+                    crate::volume::ensure_locked(engine, held, &m.source)?,
+                ));
                 named.push(m.source.clone());
             }
             MountKind::Bind => {
                 let src = Path::new(&m.source);
                 if !src.exists() {
-                    std::fs::create_dir_all(src).ctx(|| format!("creating bind mount source {}", m.source))?;
+                    std::fs::create_dir_all(src)
+                        .ctx(|| format!("creating bind mount source {}", m.source))?;
                 }
             }
             MountKind::Tmpfs => {}
@@ -215,7 +283,10 @@ fn prepare_mounts(
         .map(|v| v.keys().cloned().collect())
         .unwrap_or_default();
     for dest in image_volumes {
-        if covered.iter().any(|c| c.trim_end_matches('/') == dest.trim_end_matches('/')) {
+        if covered
+            .iter()
+            .any(|c| c.trim_end_matches('/') == dest.trim_end_matches('/'))
+        {
             continue;
         }
         let (name, path) = crate::volume::create_anonymous_locked(engine, held)?;
@@ -241,7 +312,9 @@ fn write_json(path: &Path, v: &impl serde::Serialize) -> Result<()> {
 /// holds from its first directory to its record, so such a directory is debris of a killed command.
 fn cleanup_debris(engine: &Engine, db: &store::ContainerDb) {
     let dir = engine.store.root().join("containers");
-    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
     let entries: Vec<_> = entries.flatten().collect();
     if entries.len() <= db.containers.len() {
         return;
@@ -290,13 +363,20 @@ impl Started {
                     _ => continue,
                 },
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::Io { context: "reading from the monitor".into(), source: e }),
+                Err(e) => {
+                    return Err(Error::Io {
+                        context: "reading from the monitor".into(),
+                        source: e,
+                    })
+                }
             }
         }
         let _ = self.monitor.wait();
         let st = state::read(&ContainerPaths::new(engine.store.root(), id).dir);
         st.exit_code.map(Outcome::Exited).ok_or_else(|| {
-            Error::ContainerState(format!("the monitor of container {id} exited without reporting its exit code"))
+            Error::ContainerState(format!(
+                "the monitor of container {id} exited without reporting its exit code"
+            ))
         })
     }
 }
@@ -307,17 +387,24 @@ pub fn start(engine: &Engine, id: &str, attach: bool, global_args: &[String]) ->
     let paths = ContainerPaths::new(engine.store.root(), id);
     let st = state::read(&paths.dir);
     if st.is_running() {
-        return Err(Error::ContainerState(format!("container {id} is already running")));
+        return Err(Error::ContainerState(format!(
+            "container {id} is already running"
+        )));
     }
     let (read_end, write_end) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| io_error("creating a pipe", e))?;
     let write_raw = write_end.as_raw_fd();
     let mut cmd = std::process::Command::new("/proc/self/exe");
-    cmd.args(global_args).arg("container-monitor").arg(id).args(["--sync-fd", "3"]);
+    cmd.args(global_args)
+        .arg("container-monitor")
+        .arg(id)
+        .args(["--sync-fd", "3"]);
     if attach {
         cmd.arg("--attach");
     } else {
-        cmd.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        cmd.stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
     }
     // SAFETY: dup2 is async-signal-safe; it runs in the forked child before exec.
     unsafe {
@@ -334,12 +421,22 @@ pub fn start(engine: &Engine, id: &str, attach: bool, global_args: &[String]) ->
     let mut line = String::new();
     loop {
         line.clear();
-        let n = reports.read_line(&mut line).ctx(|| "reading from the monitor".into())?;
+        let n = reports
+            .read_line(&mut line)
+            .ctx(|| "reading from the monitor".into())?;
         if n == 0 {
-            return Err(Error::ContainerState(format!("the monitor of container {id} exited before starting it")));
+            return Err(Error::ContainerState(format!(
+                "the monitor of container {id} exited before starting it"
+            )));
         }
         match Report::decode(&line) {
-            Some(Report::Started(pid)) => return Ok(Started { pid, reports, monitor }),
+            Some(Report::Started(pid)) => {
+                return Ok(Started {
+                    pid,
+                    reports,
+                    monitor,
+                })
+            }
             Some(Report::Error(code, msg)) => {
                 let mut m = monitor;
                 let _ = m.wait();
@@ -351,7 +448,10 @@ pub fn start(engine: &Engine, id: &str, attach: bool, global_args: &[String]) ->
 }
 
 fn io_error(context: &str, e: nix::errno::Errno) -> Error {
-    Error::Io { context: context.into(), source: e.into() }
+    Error::Io {
+        context: context.into(),
+        source: e.into(),
+    }
 }
 
 /// Finds a container by name, ID or ID prefix.
@@ -446,7 +546,10 @@ pub fn remove(engine: &Engine, rec: &ContainerRecord, force: bool, volumes: bool
         if !force {
             return Err(Error::ContainerRunning(rec.id.clone()));
         }
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(st.pid), nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(st.pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
         wait_exited(engine, &rec.id, Some(Duration::from_secs(30)));
     }
     forget(engine, &rec.id)?;
@@ -474,12 +577,15 @@ fn forget(engine: &Engine, id: &str) -> Result<bool> {
 
 /// `--rm`: called by the monitor once the container has exited.
 pub(crate) fn remove_after_exit(engine: &Engine, id: &str) -> Result<()> {
-    let rec = store::read(&engine.store)?.containers.into_iter().find(|c| c.id == id);
+    let rec = store::read(&engine.store)?
+        .containers
+        .into_iter()
+        .find(|c| c.id == id);
     forget(engine, id)?;
     if let Some(rec) = rec {
         if !rec.anonymous_volumes.is_empty() {
             // Not forced: a volume another container still mounts stays, as Podman does.
-        crate::volume::remove_many(engine, &rec.anonymous_volumes, false)?;
+            crate::volume::remove_many(engine, &rec.anonymous_volumes, false)?;
         }
     }
     Ok(())
@@ -488,12 +594,17 @@ pub(crate) fn remove_after_exit(engine: &Engine, id: &str) -> Result<()> {
 /// Status text as `ps` shows it: `Created`, `Up 5 seconds`, `Exited (0) 3 seconds ago`.
 pub fn status_text(st: &ContainerState, now: chrono::DateTime<chrono::Utc>) -> String {
     use crate::format::units::human_duration;
-    let since = |t: Option<chrono::DateTime<chrono::Utc>>| human_duration((now - t.unwrap_or(now)).to_std().unwrap_or_default());
+    let since = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        human_duration((now - t.unwrap_or(now)).to_std().unwrap_or_default())
+    };
     match st.status {
         Status::Created => "Created".into(),
         Status::Running | Status::Stopping => format!("Up {} ago", since(st.started_at)),
         Status::Paused => format!("Up {} ago (Paused)", since(st.started_at)),
-        Status::Exited => format!("Exited ({}) {} ago", st.exit_code.unwrap_or(-1), since(st.finished_at)),
+        Status::Exited => format!(
+            "Exited ({}) {} ago",
+            st.exit_code.unwrap_or(-1),
+            since(st.finished_at)
+        ),
     }
 }
-

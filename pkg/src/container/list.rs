@@ -25,10 +25,32 @@ pub struct ContainerRow {
     pub size: Option<u64>,
 }
 
+/// How many containers there are, and in which state, for `info`.
+pub fn counts(engine: &Engine) -> Result<crate::system::ContainerCounts> {
+    let mut c = crate::system::ContainerCounts::default();
+    for record in store::read(&engine.store)?.containers {
+        c.total += 1;
+        match state::read(&ContainerPaths::new(engine.store.root(), &record.id).dir).status {
+            Status::Running | Status::Stopping => c.running += 1,
+            Status::Paused => c.paused += 1,
+            Status::Created | Status::Exited => c.stopped += 1,
+        }
+    }
+    Ok(c)
+}
+
 pub fn list(engine: &Engine, opts: &ListOptions) -> Result<Vec<ContainerRow>> {
-    let filters = opts.filters.iter().map(|f| Filter::parse(f)).collect::<Result<Vec<_>>>()?;
+    let filters = opts
+        .filters
+        .iter()
+        .map(|f| Filter::parse(f))
+        .collect::<Result<Vec<_>>>()?;
     let db = store::read(&engine.store)?;
-    let images = if filters.iter().any(|f| matches!(f, Filter::Ancestor(_))) { Some(engine.store.images()?) } else { None };
+    let images = if filters.iter().any(|f| matches!(f, Filter::Ancestor(_))) {
+        Some(engine.store.images()?)
+    } else {
+        None
+    };
     let mut rows = vec![];
     for record in db.containers {
         let paths = ContainerPaths::new(engine.store.root(), &record.id);
@@ -38,7 +60,11 @@ pub fn list(engine: &Engine, opts: &ListOptions) -> Result<Vec<ContainerRow>> {
             continue;
         }
         let size = opts.size.then(|| dir_size(&paths.upper()));
-        rows.push(ContainerRow { record, state: st, size });
+        rows.push(ContainerRow {
+            record,
+            state: st,
+            size,
+        });
     }
     sort(&mut rows, &opts.sort)?;
     if let Some(n) = opts.last {
@@ -66,7 +92,9 @@ fn sort(rows: &mut [ContainerRow], key: &str) -> Result<()> {
 }
 
 fn dir_size(path: &std::path::Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
     entries
         .flatten()
         .map(|e| match e.metadata() {
@@ -114,7 +142,12 @@ impl Filter {
         })
     }
 
-    fn matches(&self, c: &ContainerRecord, st: &ContainerState, images: Option<&image_store::ImageDb>) -> bool {
+    fn matches(
+        &self,
+        c: &ContainerRecord,
+        st: &ContainerState,
+        images: Option<&image_store::ImageDb>,
+    ) -> bool {
         match self {
             Filter::Id(p) => c.id.starts_with(p.as_str()),
             // Podman matches names as a regular expression; a substring covers the common use.
@@ -133,7 +166,10 @@ impl Filter {
                         .and_then(|db| crate::image::lookup::find(db, a).ok())
                         .is_some_and(|img| img.id == c.image_id)
             }
-            Filter::Label(k, v) => c.labels.get(k).is_some_and(|have| v.as_ref().is_none_or(|v| v == have)),
+            Filter::Label(k, v) => c
+                .labels
+                .get(k)
+                .is_some_and(|have| v.as_ref().is_none_or(|v| v == have)),
             Filter::Exited(code) => st.status == Status::Exited && st.exit_code == Some(*code),
         }
     }
@@ -154,7 +190,10 @@ pub fn template_rows(rows: &[ContainerRow], no_trunc: bool) -> Vec<Value> {
     rows.iter()
         .map(|r| {
             let c = &r.record;
-            let since = format!("{} ago", human_duration((now - c.created).to_std().unwrap_or_default()));
+            let since = format!(
+                "{} ago",
+                human_duration((now - c.created).to_std().unwrap_or_default())
+            );
             let status = status_text(&r.state, now);
             json!({
                 "ID": if no_trunc { c.id.clone() } else { c.id[..12].to_string() },

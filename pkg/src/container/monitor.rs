@@ -108,9 +108,14 @@ fn engine_err(e: impl Into<Error>) -> StartError {
     (125, e.into())
 }
 
-fn start_and_watch(engine: &Engine, opts: &MonitorOptions, sync: &mut Sync) -> std::result::Result<i32, StartError> {
+fn start_and_watch(
+    engine: &Engine,
+    opts: &MonitorOptions,
+    sync: &mut Sync,
+) -> std::result::Result<i32, StartError> {
     let paths = ContainerPaths::new(engine.store.root(), &opts.id);
-    let held = image_store::lock::exclusive(&paths.monitor_lock()).map_err(|e| engine_err(io_err("locking monitor", e)))?;
+    let held = image_store::lock::exclusive(&paths.monitor_lock())
+        .map_err(|e| engine_err(io_err("locking monitor", e)))?;
     let cfg: CreateConfig = read_json(&paths.create_config()).map_err(engine_err)?;
     let spec: oci_spec::runtime::Spec = read_json(&paths.config_json()).map_err(engine_err)?;
     let overlay = overlay_for(engine, &cfg, &paths).map_err(engine_err)?;
@@ -126,8 +131,8 @@ fn start_and_watch(engine: &Engine, opts: &MonitorOptions, sync: &mut Sync) -> s
             let mut req = SpawnRequest::new(&spec, io.container_stdio());
             req.rootfs_overlay = overlay;
             req.preserve_fds = preserve;
-            let spawned =
-                runtime::spawn(&req).map_err(|e| (e.exit_code().unwrap_or(125), Error::Runtime(e.to_string())))?;
+            let spawned = runtime::spawn(&req)
+                .map_err(|e| (e.exit_code().unwrap_or(125), Error::Runtime(e.to_string())))?;
             (spawned.pid, spawned.pid)
         }
         Some(name) => {
@@ -136,17 +141,31 @@ fn start_and_watch(engine: &Engine, opts: &MonitorOptions, sync: &mut Sync) -> s
                     "--tty with an external --runtime is not supported yet: use the built-in runtime".into(),
                 )));
             }
-            super::external::spawn(name, &paths, &opts.id, overlay.as_ref(), io.container_stdio(), &preserve)?
+            super::external::spawn(
+                name,
+                &paths,
+                &opts.id,
+                overlay.as_ref(),
+                io.container_stdio(),
+                &preserve,
+            )?
         }
     };
     drop(io.child_ends);
     // Signals are handled through a signalfd, blocked only now so the container never inherits the mask;
     // a SIGCHLD that came earlier is caught by the first wait in `watch`.
     let mut mask = SigSet::empty();
-    for s in [Signal::SIGCHLD, Signal::SIGWINCH, Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
+    for s in [
+        Signal::SIGCHLD,
+        Signal::SIGWINCH,
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+    ] {
         mask.add(s);
     }
-    mask.thread_block().map_err(|e| engine_err(io_err("blocking signals", e.into())))?;
+    mask.thread_block()
+        .map_err(|e| engine_err(io_err("blocking signals", e.into())))?;
     let sigfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
         .map_err(|e| engine_err(io_err("creating signalfd", e.into())))?;
     let started = ContainerState {
@@ -158,7 +177,12 @@ fn start_and_watch(engine: &Engine, opts: &MonitorOptions, sync: &mut Sync) -> s
         started_at: Some(chrono::Utc::now()),
         ..state::read(&paths.dir)
     };
-    let started = ContainerState { exit_code: None, finished_at: None, error: None, ..started };
+    let started = ContainerState {
+        exit_code: None,
+        finished_at: None,
+        error: None,
+        ..started
+    };
     state::write(&paths.dir, &started).map_err(|e| engine_err(io_err("writing state", e)))?;
     sync.send(&Report::Started(pid.as_raw()));
 
@@ -177,7 +201,10 @@ fn start_and_watch(engine: &Engine, opts: &MonitorOptions, sync: &mut Sync) -> s
 }
 
 fn io_err(context: &str, e: std::io::Error) -> Error {
-    Error::Io { context: context.to_string(), source: e }
+    Error::Io {
+        context: context.to_string(),
+        source: e,
+    }
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T> {
@@ -192,9 +219,20 @@ fn overlay_for(engine: &Engine, cfg: &CreateConfig, paths: &ContainerPaths) -> R
     }
     let db = engine.store.images()?;
     let id = image_store::Digest::from_hex(&cfg.image_id).map_err(|e| Error::Config(e.to_string()))?;
-    let image = db.get(&id).ok_or_else(|| Error::ImageNotKnown(cfg.image.clone()))?;
-    let lower = image.layers.iter().rev().map(|l| engine.store.layer_diff_path(&l.chain_id)).collect();
-    Ok(Some(OverlayMount { lower, upper: paths.upper(), work: paths.work() }))
+    let image = db
+        .get(&id)
+        .ok_or_else(|| Error::ImageNotKnown(cfg.image.clone()))?;
+    let lower = image
+        .layers
+        .iter()
+        .rev()
+        .map(|l| engine.store.layer_diff_path(&l.chain_id))
+        .collect();
+    Ok(Some(OverlayMount {
+        lower,
+        upper: paths.upper(),
+        work: paths.work(),
+    }))
 }
 
 /// The container's stdio: a pty, or pipes for stdout/stderr (stdin from the terminal when interactive
@@ -216,7 +254,9 @@ struct ParentEnds {
 
 impl ContainerIo {
     fn new(cfg: &CreateConfig, attach: bool) -> Result<ContainerIo> {
-        fn to_err(what: &'static str) -> impl Fn(nix::errno::Errno) -> Error { move |e| io_err(what, e.into()) }
+        fn to_err(what: &'static str) -> impl Fn(nix::errno::Errno) -> Error {
+            move |e| io_err(what, e.into())
+        }
         if cfg.tty {
             let pty = nix::pty::openpty(None, None).map_err(to_err("opening a pty"))?;
             set_cloexec(pty.master.as_raw_fd());
@@ -229,7 +269,11 @@ impl ContainerIo {
             return Ok(ContainerIo {
                 stdio: [s, s, s],
                 child_ends: vec![pty.slave],
-                parent_ends: ParentEnds { out: pty.master, err: None, tty: true },
+                parent_ends: ParentEnds {
+                    out: pty.master,
+                    err: None,
+                    tty: true,
+                },
             });
         }
         let (out_r, out_w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(to_err("creating a pipe"))?;
@@ -249,7 +293,15 @@ impl ContainerIo {
         let stdio = [stdin, out_w.as_raw_fd(), err_w.as_raw_fd()];
         child_ends.push(out_w);
         child_ends.push(err_w);
-        Ok(ContainerIo { stdio, child_ends, parent_ends: ParentEnds { out: out_r, err: Some(err_r), tty: false } })
+        Ok(ContainerIo {
+            stdio,
+            child_ends,
+            parent_ends: ParentEnds {
+                out: out_r,
+                err: Some(err_r),
+                tty: false,
+            },
+        })
     }
 
     fn container_stdio(&self) -> [RawFd; 3] {
@@ -269,7 +321,10 @@ fn set_cloexec(fd: RawFd) {
 
 fn set_nonblocking(fd: RawFd) {
     if let Ok(flags) = fcntl(borrow(fd), FcntlArg::F_GETFL) {
-        let _ = fcntl(borrow(fd), FcntlArg::F_SETFL(OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK));
+        let _ = fcntl(
+            borrow(fd),
+            FcntlArg::F_SETFL(OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK),
+        );
     }
 }
 
@@ -354,10 +409,9 @@ fn watch(
         if poll(&mut fds, PollTimeout::NONE).is_err() {
             continue;
         }
-        let ready = |i: Option<usize>| {
-            i.and_then(|i| fds[i].revents()).is_some_and(|r| !r.is_empty())
-        };
-        let (sig_ready, out_ready, err_ready, in_ready) = (ready(Some(0)), ready(out_idx), ready(err_idx), ready(in_idx));
+        let ready = |i: Option<usize>| i.and_then(|i| fds[i].revents()).is_some_and(|r| !r.is_empty());
+        let (sig_ready, out_ready, err_ready, in_ready) =
+            (ready(Some(0)), ready(out_idx), ready(err_idx), ready(in_idx));
         drop(fds);
         if sig_ready {
             while let Ok(Some(info)) = sigfd.read_signal() {
@@ -477,7 +531,12 @@ mod tests {
 
     #[test]
     fn reports_round_trip() {
-        for r in [Report::Started(42), Report::Error(127, "not found: x".into()), Report::Detached, Report::Exit(3)] {
+        for r in [
+            Report::Started(42),
+            Report::Error(127, "not found: x".into()),
+            Report::Detached,
+            Report::Exit(3),
+        ] {
             assert_eq!(Report::decode(&r.encode()), Some(r));
         }
     }
@@ -488,7 +547,10 @@ mod tests {
         assert_eq!(detach_sequence(""), Vec::<u8>::new());
         let keys = detach_sequence("ctrl-p,ctrl-q");
         let mut m = 0;
-        assert_eq!(scan_detach(b"ab\x10c", &keys, &mut m), (b"ab\x10c".to_vec(), false));
+        assert_eq!(
+            scan_detach(b"ab\x10c", &keys, &mut m),
+            (b"ab\x10c".to_vec(), false)
+        );
         assert_eq!(scan_detach(b"x\x10", &keys, &mut m), (b"x".to_vec(), false));
         assert_eq!(scan_detach(b"\x11rest", &keys, &mut m), (vec![], true));
     }

@@ -9,7 +9,9 @@ pub struct ContainerPaths {
 
 impl ContainerPaths {
     pub fn new(store_root: &Path, id: &str) -> ContainerPaths {
-        ContainerPaths { dir: store_root.join("containers").join(id) }
+        ContainerPaths {
+            dir: store_root.join("containers").join(id),
+        }
     }
 
     /// The OCI runtime spec; the directory itself is the OCI bundle.

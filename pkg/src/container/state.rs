@@ -77,14 +77,18 @@ pub fn read(container_dir: &Path) -> ContainerState {
         // Only the monitor records exits; if it is gone too, nobody will, so report what we know.
         if !alive(st.monitor_pid, st.monitor_start) {
             st.status = Status::Exited;
-            st.error.get_or_insert_with(|| "the container's monitor exited before recording its exit".into());
+            st.error
+                .get_or_insert_with(|| "the container's monitor exited before recording its exit".into());
         }
     }
     st
 }
 
 pub fn write(container_dir: &Path, st: &ContainerState) -> std::io::Result<()> {
-    write_atomic(&state_path(container_dir), &serde_json::to_vec(st).expect("state serialises"))
+    write_atomic(
+        &state_path(container_dir),
+        &serde_json::to_vec(st).expect("state serialises"),
+    )
 }
 
 /// `/proc/PID/stat` start time, or `None` when the process does not exist or is a zombie.
@@ -124,7 +128,11 @@ mod tests {
     #[test]
     fn a_running_state_without_processes_reads_as_exited() {
         let dir = tempfile::tempdir().unwrap();
-        let st = ContainerState { status: Status::Running, pid: i32::MAX - 1, ..Default::default() };
+        let st = ContainerState {
+            status: Status::Running,
+            pid: i32::MAX - 1,
+            ..Default::default()
+        };
         write(dir.path(), &st).unwrap();
         assert_eq!(read(dir.path()).status, Status::Exited);
     }

@@ -108,7 +108,11 @@ fn remove_containers_of(engine: &Engine, inputs: &[String], all: bool) -> Result
     let ids: Vec<Digest> = if all {
         images.images.iter().map(|i| i.id.clone()).collect()
     } else {
-        inputs.iter().filter_map(|i| lookup::find(&images, i).ok()).map(|i| i.id.clone()).collect()
+        inputs
+            .iter()
+            .filter_map(|i| lookup::find(&images, i).ok())
+            .map(|i| i.id.clone())
+            .collect()
     };
     for c in container_store::read(&engine.store)?.containers {
         if ids.contains(&c.image_id) {
