@@ -54,11 +54,12 @@ fn not_found_message(command: &str, searched_path: bool) -> String {
 
 impl RuntimeError {
     /// The exit code Podman uses for this failure, when it has a specific one: 127 when the command
-    /// was not found, 126 when it could not be executed. Other failures are the engine's to map.
+    /// was not found, 126 when it exists but could not be executed (`PermissionDenied`, and any other
+    /// `execve` failure such as `ETXTBSY`). Setup and engine failures are the engine's to map.
     pub fn exit_code(&self) -> Option<i32> {
         match self {
             RuntimeError::CommandNotFound { .. } => Some(127),
-            RuntimeError::PermissionDenied { .. } => Some(126),
+            RuntimeError::PermissionDenied { .. } | RuntimeError::Exec { .. } => Some(126),
             _ => None,
         }
     }

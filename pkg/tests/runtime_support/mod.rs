@@ -8,8 +8,9 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::{symlink, PermissionsExt};
+use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use nix::fcntl::OFlag;
 use nix::unistd::Pid;
@@ -33,6 +34,34 @@ pub fn is_root() -> bool {
     }
 }
 
+/// A private copy of the host's busybox, made once and kept in `/tmp/selkie-runtime-test-busybox/`.
+///
+/// Every root hard-links it instead of copying: a file being written while another test clones a
+/// container process would be open for writing in that child for a moment, and an `execve` of it in
+/// that moment fails with `ETXTBSY`. The copy is made before any fixture exists (and renamed into place,
+/// so concurrent test processes never see it half-written); it keeps the host's `/bin/busybox` out of
+/// reach of the containers, which run as root with a writable root.
+fn busybox_copy() -> &'static Path {
+    static COPY: OnceLock<PathBuf> = OnceLock::new();
+    COPY.get_or_init(|| {
+        let host = ["/bin/busybox", "/usr/bin/busybox"]
+            .iter()
+            .map(Path::new)
+            .find(|p| p.exists())
+            .expect("busybox is installed (apt-get install -y busybox-static)");
+        let meta = fs::metadata(host).unwrap();
+        let cache = Path::new("/tmp/selkie-runtime-test-busybox");
+        fs::create_dir_all(cache).unwrap();
+        let path = cache.join(format!("busybox-{}-{}", meta.len(), meta.mtime()));
+        if !path.exists() {
+            let partial = cache.join(format!("partial-{}", std::process::id()));
+            fs::copy(host, &partial).unwrap();
+            fs::rename(&partial, &path).unwrap();
+        }
+        path
+    })
+}
+
 /// Fill `dir` with a minimal busybox system: `/bin/busybox` and applet links, `/etc/passwd` and
 /// `/etc/group` with root and `user` (1000), and the usual empty directories.
 pub fn build_busybox_rootfs(dir: &Path) {
@@ -50,12 +79,7 @@ pub fn build_busybox_rootfs(dir: &Path) {
     ] {
         fs::create_dir_all(dir.join(sub)).unwrap();
     }
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-        .iter()
-        .map(Path::new)
-        .find(|p| p.exists())
-        .expect("busybox is installed (apt-get install -y busybox-static)");
-    fs::copy(busybox, dir.join("bin/busybox")).unwrap();
+    fs::hard_link(busybox_copy(), dir.join("bin/busybox")).unwrap();
     for applet in APPLETS {
         symlink("busybox", dir.join("bin").join(applet)).unwrap();
     }

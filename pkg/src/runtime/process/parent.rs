@@ -134,7 +134,11 @@ fn finish(
         channel::send_go(go.take().expect("go is set"));
     }
     let mut ready = false;
-    while init.is_none() || (go.is_some() && !ready) {
+    let mut failure = None;
+    let mut ended = false;
+    // Learn the init's PID (always: even a failed init must be reaped, or the PID namespace it joined
+    // cannot finish dying) and, when there is a callback to run, wait until the init is ready for it.
+    while init.is_none() || (go.is_some() && !ready && failure.is_none()) {
         match channel::receive(&report) {
             Ok(Some(Report::Ready)) => ready = true,
             Ok(Some(Report::Pid(pid))) => {
@@ -143,22 +147,28 @@ fn finish(
                     let _ = reap(pid);
                 }
             }
-            Ok(Some(Report::Failure(failure))) => {
-                abandon(&[intermediate, init]);
-                return Err(plan.error(&failure));
+            Ok(Some(Report::Failure(f))) => {
+                failure.get_or_insert(f);
             }
             Ok(None) => {
-                // Every writer is gone: the one process not reaped yet has ended.
-                let pid = init
-                    .or(intermediate)
-                    .expect("one process is always unreaped here");
-                return Err(RuntimeError::DiedDuringSetup(describe_status(reap(pid))));
+                ended = true;
+                break;
             }
             Err(e) => {
                 abandon(&[intermediate, init]);
                 return Err(e);
             }
         }
+    }
+    if let Some(failure) = failure {
+        abandon(&[intermediate, init]);
+        return Err(plan.error(&failure));
+    }
+    if ended {
+        // Every writer is gone before the init was ready: the processes not reaped yet have ended.
+        let status = describe_status(reap(init.or(intermediate).expect("one process is unreaped")));
+        abandon(&[intermediate.filter(|_| init.is_some())]);
+        return Err(RuntimeError::DiedDuringSetup(status));
     }
     let init = init.expect("the loop ends with the init's pid");
     if let Some(go) = go {
