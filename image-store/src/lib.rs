@@ -16,4 +16,4 @@ pub mod store;
 pub use digest::Digest;
 pub use error::{Result, StoreError};
 pub use images::{ImageDb, ImageLayer, ImageRecord};
-pub use store::{LayerInfo, Store, Transaction};
+pub use store::{BlobWriter, LayerInfo, Store, Transaction};

@@ -342,6 +342,18 @@ impl Transaction<'_> {
         result
     }
 
+    /// A writer for a blob that arrives in pieces (a download); [`BlobWriter::finish`] verifies it.
+    pub fn blob_writer(&self, expected: Digest) -> Result<BlobWriter> {
+        let tmp = self.dir.join("blobs").join(format!(".incoming-{}", nanos()));
+        let f = OpenOptions::new().write(true).create_new(true).open(&tmp).ctx(|| format!("creating {}", tmp.display()))?;
+        Ok(BlobWriter {
+            inner: Some(HashingWriter::new(io::BufWriter::with_capacity(256 * 1024, f))),
+            tmp,
+            target: self.staged_blob(&expected),
+            expected,
+        })
+    }
+
     pub fn put_blob_bytes(&self, data: &[u8]) -> Result<Digest> {
         self.put_blob(data, None).map(|(d, _)| d)
     }
@@ -446,6 +458,48 @@ impl Transaction<'_> {
     }
 }
 
+/// A blob being written into a transaction's staging area; dropped without [`finish`](Self::finish), it
+/// leaves nothing behind.
+pub struct BlobWriter {
+    inner: Option<HashingWriter<io::BufWriter<File>>>,
+    tmp: PathBuf,
+    target: PathBuf,
+    expected: Digest,
+}
+
+impl BlobWriter {
+    /// Checks the digest and makes the blob part of the transaction; returns its size.
+    pub fn finish(mut self) -> Result<u64> {
+        let (buf, digest, size) = self.inner.take().expect("finish once").finish();
+        let f = buf.into_inner().map_err(|e| e.into_error()).ctx(|| "writing blob".to_string())?;
+        if digest != self.expected {
+            return Err(StoreError::DigestMismatch {
+                what: format!("blob {}", self.expected),
+                expected: self.expected.clone(),
+                actual: digest,
+            });
+        }
+        f.sync_all().ctx(|| "syncing blob".to_string())?;
+        fs::rename(&self.tmp, &self.target).ctx(|| format!("staging blob {digest}"))?;
+        Ok(size)
+    }
+}
+
+impl Write for BlobWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.as_mut().expect("not finished").write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.as_mut().expect("not finished").flush()
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.tmp);
+    }
+}
+
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         let _ = remove_any(&self.dir);
@@ -456,4 +510,28 @@ impl Drop for Transaction<'_> {
 pub fn copy_blob(store: &Store, d: &Digest, w: &mut impl Write) -> Result<u64> {
     let mut f = store.open_blob(d)?;
     io::copy(&mut f, w).ctx(|| format!("copying blob {d}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_writer_verifies_and_leaves_nothing_on_mismatch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let good = Digest::of_bytes(b"hello world");
+        let tx = store.begin().unwrap();
+        let mut w = tx.blob_writer(good.clone()).unwrap();
+        w.write_all(b"hello ").unwrap();
+        w.write_all(b"world").unwrap();
+        assert_eq!(w.finish().unwrap(), 11);
+        let mut bad = tx.blob_writer(Digest::of_bytes(b"other")).unwrap();
+        bad.write_all(b"hello world").unwrap();
+        assert!(matches!(bad.finish(), Err(StoreError::DigestMismatch { .. })));
+        let staged: Vec<_> = fs::read_dir(tx.dir.join("blobs")).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(staged, vec![std::ffi::OsString::from(good.hex())], "only the verified blob remains");
+        tx.commit(|_| Ok::<_, StoreError>(())).unwrap();
+        assert!(store.has_blob(&good));
+    }
 }

@@ -30,6 +30,9 @@ pub enum Error {
     InvalidInput(String),
     #[error("{0}")]
     Config(String),
+    /// A registry refused or failed: `reference` is what was asked for, `cause` Podman's wording of why.
+    #[error("initializing source docker://{reference}: {cause}")]
+    Registry { reference: String, cause: String, not_found: bool },
     /// The container could not be started; the runtime's message.
     #[error("{0}")]
     Runtime(String),

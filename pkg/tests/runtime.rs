@@ -17,7 +17,7 @@ use oci_spec::runtime::{
     MountBuilder, PosixRlimitBuilder, PosixRlimitType, ProcessBuilder, RootBuilder, UserBuilder,
 };
 use pkg::runtime::{self, ExecRequest, OverlayMount, RuntimeError, SpawnRequest};
-use runtime_support::{is_root, parse_caps, run, run_request, Fixture, Io, MountGuard};
+use runtime_support::{parse_caps, run, run_request, Fixture, Io, MountGuard};
 
 fn cap_mask(set: &Capabilities) -> u64 {
     set.iter()
@@ -27,10 +27,7 @@ fn cap_mask(set: &Capabilities) -> u64 {
 
 #[test]
 fn exit_codes_of_the_workload_are_returned() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     assert_eq!(run(&fx.spec(&["true"])).unwrap().code, 0);
     assert_eq!(run(&fx.spec(&["false"])).unwrap().code, 1);
     let out = run(&fx.spec(&["sh", "-c", "echo out; echo err >&2; exit 3"])).unwrap();
@@ -42,10 +39,7 @@ fn exit_codes_of_the_workload_are_returned() {
 
 #[test]
 fn a_missing_command_is_127_with_podmans_message() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let err = run(&fx.spec(&["no-such-command"])).unwrap_err();
     assert!(matches!(err, RuntimeError::CommandNotFound { .. }), "{err:?}");
     assert_eq!(err.exit_code(), Some(127));
@@ -59,10 +53,7 @@ fn a_missing_command_is_127_with_podmans_message() {
 
 #[test]
 fn a_file_that_cannot_be_executed_is_126() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     for args in [&["/etc/passwd"][..], &["/etc"][..]] {
         let err = run(&fx.spec(args)).unwrap_err();
         assert!(matches!(err, RuntimeError::PermissionDenied { .. }), "{err:?}");
@@ -83,10 +74,7 @@ fn a_file_that_cannot_be_executed_is_126() {
 
 #[test]
 fn the_workload_is_pid_1_with_hostname_env_and_cwd() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let mut spec = fx.spec(&[
         "sh",
         "-c",
@@ -110,10 +98,7 @@ fn the_workload_is_pid_1_with_hostname_env_and_cwd() {
 
 #[test]
 fn stdin_is_connected() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let out = run_request(
         SpawnRequest::new(&fx.spec(&["cat"]), [-1; 3]),
         b"through the pipe\n",
@@ -124,10 +109,7 @@ fn stdin_is_connected() {
 
 #[test]
 fn bind_mounts_are_writable_or_read_only_as_asked() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let rw = fx.dir.path().join("rw");
     let ro = fx.dir.path().join("ro");
     fs::create_dir_all(&rw).unwrap();
@@ -164,10 +146,7 @@ fn bind_mounts_are_writable_or_read_only_as_asked() {
 
 #[test]
 fn a_symlink_in_the_image_cannot_lead_a_mount_out_of_the_root() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     // The image points /abs at a host directory and /rel far above the root; both must resolve as if
     // the root were `/`, so the mount points are created inside the root and nothing on the host.
     let host_dir = fx.dir.path().join("host-side");
@@ -214,10 +193,7 @@ fn a_symlink_in_the_image_cannot_lead_a_mount_out_of_the_root() {
 
 #[test]
 fn an_overlay_root_writes_to_upper_and_leaves_lower_alone() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let (upper, work, merged) = (
         fx.dir.path().join("upper"),
         fx.dir.path().join("work"),
@@ -254,10 +230,7 @@ fn an_overlay_root_writes_to_upper_and_leaves_lower_alone() {
 
 #[test]
 fn loginuid_is_inherited_untouched() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let ours = fs::read_to_string("/proc/self/loginuid").unwrap();
     let out = run(&fx.spec(&["cat", "/proc/self/loginuid"])).unwrap();
     assert_eq!(out.stdout, ours);
@@ -265,10 +238,7 @@ fn loginuid_is_inherited_untouched() {
 
 #[test]
 fn preserved_descriptors_become_3_and_up() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let (r1, w1) = nix::unistd::pipe2(OFlag::O_CLOEXEC).unwrap();
     let (r2, w2) = nix::unistd::pipe2(OFlag::O_CLOEXEC).unwrap();
     fs::File::from(w1).write_all(b"first\n").unwrap();
@@ -283,10 +253,7 @@ fn preserved_descriptors_become_3_and_up() {
 
 #[test]
 fn capability_sets_are_what_the_spec_asks() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let default: Capabilities = [
         Capability::Chown,
         Capability::Kill,
@@ -344,10 +311,7 @@ fn capability_sets_are_what_the_spec_asks() {
 
 #[test]
 fn user_groups_and_umask_are_applied() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let mut spec = fx.spec(&["sh", "-c", "id; umask; touch /tmp/f && stat -c %a /tmp/f"]);
     let process = spec.process_mut().as_mut().unwrap();
     process.set_user(
@@ -369,10 +333,7 @@ fn user_groups_and_umask_are_applied() {
 
 #[test]
 fn read_only_root_masked_and_read_only_paths_hold() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let mut spec = fx.spec(&[
         "sh",
         "-c",
@@ -393,10 +354,7 @@ fn read_only_root_masked_and_read_only_paths_hold() {
 
 #[test]
 fn sysctls_rlimits_oom_score_and_domainname_are_set() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let mut spec = fx.spec(&[
         "sh",
         "-c",
@@ -426,10 +384,7 @@ fn sysctls_rlimits_oom_score_and_domainname_are_set() {
 
 #[test]
 fn devices_and_dev_links_exist() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let out = run(&fx.spec(&[
         "sh",
         "-c",
@@ -445,10 +400,7 @@ fn devices_and_dev_links_exist() {
 
 #[test]
 fn cgroups_are_mounted_read_only_and_rooted_at_the_container() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let out = run(&fx.spec(&[
         "sh",
         "-c",
@@ -468,10 +420,7 @@ fn cgroups_are_mounted_read_only_and_rooted_at_the_container() {
 
 #[test]
 fn setup_failures_name_the_step_and_path() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let mut spec = fx.spec(&["true"]);
     let mut mounts = spec.mounts().clone().unwrap();
     mounts.push(
@@ -493,10 +442,7 @@ fn setup_failures_name_the_step_and_path() {
 
 #[test]
 fn before_exec_sees_the_new_namespaces_and_can_refuse() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let spec = fx.spec(&["true"]);
     let seen = std::sync::Mutex::new(None);
     let callback = |pid: nix::unistd::Pid| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -528,10 +474,7 @@ fn before_exec_sees_the_new_namespaces_and_can_refuse() {
 
 #[test]
 fn a_terminal_becomes_the_controlling_terminal_and_dev_console() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let pty = nix::pty::openpty(None, None).unwrap();
     let mut spec = fx.spec(&[
         "sh",
@@ -577,10 +520,7 @@ fn with_running_container(fx: &Fixture, f: impl FnOnce(nix::unistd::Pid)) {
 
 #[test]
 fn exec_in_joins_a_running_container() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     with_running_container(&fx, |pid| {
         let process = ProcessBuilder::default()
             .args(vec![
@@ -631,10 +571,7 @@ fn exec_in_joins_a_running_container() {
 
 #[test]
 fn a_container_can_join_another_ones_pid_and_network_namespaces() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     with_running_container(&fx, |pid| {
         let mut spec = fx.spec(&[
             "sh",
@@ -675,10 +612,7 @@ fn a_container_can_join_another_ones_pid_and_network_namespaces() {
 
 #[test]
 fn many_containers_start_concurrently_without_leaking_descriptors_into_each_other() {
-    if !is_root() {
-        return;
-    }
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..6)
             .map(|i| {
@@ -695,11 +629,8 @@ fn many_containers_start_concurrently_without_leaking_descriptors_into_each_othe
 
 #[test]
 fn no_mount_reaches_the_host_even_when_setup_fails_late() {
-    if !is_root() {
-        return;
-    }
     let _guard = MountGuard::new();
-    let fx = Fixture::new();
+    let Some(fx) = Fixture::for_root() else { return };
     let mut spec = fx.spec(&["/nonexistent"]);
     spec.set_root(Some(
         RootBuilder::default()

@@ -101,7 +101,10 @@ fn tty_and_detach_keys() {
     let s = store();
     let pty = nix::pty::openpty(None, None).unwrap();
     let slave = pty.slave.as_raw_fd();
-    let dup = |fd: i32| unsafe { Stdio::from(OwnedFd::from_raw_fd(libc::dup(fd))) };
+    // Close-on-exec copies: the selkie process gets the slave as its stdio and nothing else of ours.
+    unsafe { libc::fcntl(pty.master.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    let dup =
+        |fd: i32| unsafe { Stdio::from(OwnedFd::from_raw_fd(libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0))) };
     let mut child = s
         .command(&[
             "run",
@@ -131,6 +134,14 @@ fn tty_and_detach_keys() {
             "no output: {}",
             String::from_utf8_lossy(&seen)
         );
+        // Never block for good: a missing line must fail the test, not hang the suite.
+        let mut pfd = [nix::poll::PollFd::new(
+            std::os::fd::AsFd::as_fd(&master),
+            nix::poll::PollFlags::POLLIN,
+        )];
+        if nix::poll::poll(&mut pfd, nix::poll::PollTimeout::from(500u16)).unwrap_or(0) == 0 {
+            continue;
+        }
         let n = master.read(&mut buf).unwrap();
         seen.extend_from_slice(&buf[..n]);
     }
@@ -141,7 +152,18 @@ fn tty_and_detach_keys() {
     );
     // ctrl-p ctrl-q detaches: the command exits 0, the container keeps running.
     master.write_all(&[0x10, 0x11]).unwrap();
-    let status = child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = s.run(&["rm", "-f", "tty1"]);
+            panic!("the detach keys did not detach");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert_eq!(status.code(), Some(0));
     wait_for_state(&s, "tty1", "running");
     s.run(&["rm", "-f", "tty1"]).success();

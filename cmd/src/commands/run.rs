@@ -33,6 +33,9 @@ impl RunArgs {
         let (tty, sig_proxy) = (cfg.tty, cfg.sig_proxy);
         let rec = super::create::create_container(&engine, cfg, &self.flags).map_err(cannot_execute)?;
         let attach = !self.detach;
+        // Raw mode before the container starts: input typed at once (the detach keys among it) must not
+        // meet the cooked terminal, whose line discipline would take ctrl-q as flow control.
+        let _raw = (attach && tty && self.flags.interactive).then(RawTerminal::enable);
         let started = match lifecycle::start(&engine, &rec.id, attach, &ctx.global_args(&engine)) {
             Ok(s) => s,
             Err(e) => {
@@ -45,7 +48,6 @@ impl RunArgs {
             println!("{}", rec.id);
             return Ok(());
         }
-        let _raw = (tty && self.flags.interactive).then(RawTerminal::enable);
         proxy_signals(started.pid, started.monitor_pid(), sig_proxy, tty);
         match started.wait(&engine, &rec.id)? {
             Outcome::Exited(0) | Outcome::Detached => Ok(()),

@@ -38,14 +38,15 @@ impl StartArgs {
                 println!("{name}");
                 continue;
             }
+            let cfg = lifecycle::config_of(&engine, &rec.id)?;
+            // Raw mode before the container starts, as for `run`.
+            let _raw = (self.attach && cfg.tty && self.interactive).then(RawTerminal::enable);
             let started = lifecycle::start(&engine, &rec.id, self.attach, &ctx.global_args(&engine))
                 .map_err(start_error)?;
             if !self.attach {
                 println!("{name}");
                 continue;
             }
-            let cfg = lifecycle::config_of(&engine, &rec.id)?;
-            let _raw = (cfg.tty && self.interactive).then(RawTerminal::enable);
             proxy_signals(started.pid, started.monitor_pid(), self.sig_proxy, cfg.tty);
             if let Outcome::Exited(code) = started.wait(&engine, &rec.id)? {
                 if code != 0 {

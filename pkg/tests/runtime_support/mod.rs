@@ -207,6 +207,11 @@ impl Fixture {
         }
     }
 
+    /// A fixture when running as root; `None` (the test is skipped, and says so) otherwise.
+    pub fn for_root() -> Option<Self> {
+        is_root().then(Fixture::new)
+    }
+
     pub fn spec(&self, args: &[&str]) -> Spec {
         spec_for(&self.rootfs, args)
     }

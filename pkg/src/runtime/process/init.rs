@@ -171,15 +171,6 @@ mod tests {
         spec
     }
 
-    /// The index of the first call at or after `from` starting with `prefix`.
-    fn position(calls: &[String], from: usize, prefix: &str) -> usize {
-        calls[from..]
-            .iter()
-            .position(|c| c.starts_with(prefix))
-            .map(|i| i + from)
-            .unwrap_or_else(|| panic!("no {prefix} after call {from} in {calls:#?}"))
-    }
-
     #[test]
     fn the_init_runs_its_steps_in_order_and_ends_in_execve() {
         let spec = default_spec();
@@ -224,10 +215,7 @@ mod tests {
             "cloexec_from 3",
             "execve /usr/local/sbin/sh",
         ];
-        let mut last = 0;
-        for step in order {
-            last = position(&calls, last, step);
-        }
+        sys.assert_in_order(&order);
         assert!(
             !calls.iter().any(|c| c.contains("loginuid")),
             "loginuid must never be touched"
@@ -252,8 +240,8 @@ mod tests {
             .map(|(i, _)| i)
             .collect();
         assert_eq!(chdirs.len(), 2, "{calls:#?}");
-        assert!(chdirs[0] < position(&calls, 0, "setresuid"));
-        assert!(chdirs[1] > position(&calls, 0, "setresuid"));
+        assert!(chdirs[0] < sys.position("setresuid"));
+        assert!(chdirs[1] > sys.position("setresuid"));
         assert!(
             calls.contains(&"mkdir /r/home 755".to_string())
                 || calls.contains(&"open_in_root /r/home/u".to_string())

@@ -165,9 +165,9 @@ fn finish(
         return Err(plan.error(&failure));
     }
     if ended {
-        // Every writer is gone before the init was ready: the processes not reaped yet have ended.
+        // Every writer is gone before the init was ready. The one process not reaped yet (the init, or
+        // the intermediate when no PID came) has ended.
         let status = describe_status(reap(init.or(intermediate).expect("one process is unreaped")));
-        abandon(&[intermediate.filter(|_| init.is_some())]);
         return Err(RuntimeError::DiedDuringSetup(status));
     }
     let init = init.expect("the loop ends with the init's pid");

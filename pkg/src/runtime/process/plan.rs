@@ -96,6 +96,15 @@ fn terminal_path(fd: RawFd) -> Result<std::path::PathBuf, RuntimeError> {
         .map_err(|e| RuntimeError::io("finding the terminal's path", e))
 }
 
+/// What only a new container has (`exec_in` joins an existing one): its filesystem, sysctls and names.
+#[derive(Default)]
+struct ContainerParts {
+    rootfs: Option<RootfsPlan>,
+    sysctls: Vec<Sysctl>,
+    hostname: Option<CString>,
+    domainname: Option<CString>,
+}
+
 /// The parts of `process` that `spawn` and `exec_in` share.
 struct ProcessParts {
     rlimits: Vec<Rlimit>,
@@ -212,36 +221,47 @@ impl InitPlan {
             return Err(RuntimeError::Unsupported("seccomp profiles".into()));
         }
 
-        Ok(InitPlan {
-            namespaces,
-            fds: FdPlan::new(req.stdio, &req.preserve_fds)?,
-            channel: ChildEnds { go: -1, report: -1 },
+        let container = ContainerParts {
             rootfs: Some(rootfs),
             sysctls,
             hostname,
             domainname,
-            oom_score_adj: parts.oom_score_adj,
-            rlimits: parts.rlimits,
-            terminal: parts.terminal,
-            user: parts.user,
-            caps: parts.caps,
-            no_new_privs: parts.no_new_privs,
-            cwd: parts.cwd,
-            exec: parts.exec,
-        })
+        };
+        Ok(InitPlan::assemble(
+            namespaces,
+            FdPlan::new(req.stdio, &req.preserve_fds)?,
+            container,
+            parts,
+        ))
     }
 
     /// The plan of a process joining the running container `req.container_pid`.
     pub(crate) fn for_exec(req: &ExecRequest<'_>) -> Result<Self, RuntimeError> {
         let parts = process_parts(req.process)?;
-        Ok(InitPlan {
-            namespaces: NamespacePlan::for_exec(req.container_pid)?,
-            fds: FdPlan::new(req.stdio, &req.preserve_fds)?,
+        let namespaces = NamespacePlan::for_exec(req.container_pid)?;
+        let fds = FdPlan::new(req.stdio, &req.preserve_fds)?;
+        Ok(InitPlan::assemble(
+            namespaces,
+            fds,
+            ContainerParts::default(),
+            parts,
+        ))
+    }
+
+    fn assemble(
+        namespaces: NamespacePlan,
+        fds: FdPlan,
+        container: ContainerParts,
+        parts: ProcessParts,
+    ) -> Self {
+        InitPlan {
+            namespaces,
+            fds,
             channel: ChildEnds { go: -1, report: -1 },
-            rootfs: None,
-            sysctls: Vec::new(),
-            hostname: None,
-            domainname: None,
+            rootfs: container.rootfs,
+            sysctls: container.sysctls,
+            hostname: container.hostname,
+            domainname: container.domainname,
             oom_score_adj: parts.oom_score_adj,
             rlimits: parts.rlimits,
             terminal: parts.terminal,
@@ -250,7 +270,7 @@ impl InitPlan {
             no_new_privs: parts.no_new_privs,
             cwd: parts.cwd,
             exec: parts.exec,
-        })
+        }
     }
 
     /// The error for a failure the child reported.

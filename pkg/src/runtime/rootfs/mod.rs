@@ -459,15 +459,6 @@ mod tests {
         spec
     }
 
-    /// The index of the first call at or after `from` starting with `prefix`.
-    fn index_of(calls: &[String], from: usize, prefix: &str) -> usize {
-        calls[from..]
-            .iter()
-            .position(|c| c.starts_with(prefix))
-            .map(|i| i + from)
-            .unwrap_or_else(|| panic!("no {prefix} after call {from} in {calls:#?}"))
-    }
-
     #[test]
     fn default_spec_is_set_up_in_runc_order() {
         let plan = RootfsPlan::new(&spec(), None, None, Path::new("/work"), &host()).unwrap();
@@ -504,10 +495,7 @@ mod tests {
             "mount tmpfs -> /proc/acpi type=tmpfs flags=RDONLY",
             "mount - -> / type=- flags=RDONLY|REMOUNT|BIND",
         ];
-        let mut last = 0;
-        for step in order {
-            last = index_of(&calls, last, step);
-        }
+        sys.assert_in_order(&order);
         assert_eq!(
             calls.last().unwrap(),
             "mount - -> / type=- flags=RDONLY|REMOUNT|BIND data=-"

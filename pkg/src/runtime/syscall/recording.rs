@@ -111,6 +111,28 @@ impl RecordingSyscall {
         self.calls.borrow().clone()
     }
 
+    /// Assert that calls starting with each of `prefixes` were made in this order (others may come
+    /// in between).
+    pub(crate) fn assert_in_order(&self, prefixes: &[&str]) {
+        let calls = self.calls();
+        let mut from = 0;
+        for prefix in prefixes {
+            match calls[from..].iter().position(|c| c.starts_with(prefix)) {
+                Some(i) => from += i + 1,
+                None => panic!("no {prefix} after call {from} in {calls:#?}"),
+            }
+        }
+    }
+
+    /// The index of the first call starting with `prefix`.
+    pub(crate) fn position(&self, prefix: &str) -> usize {
+        let calls = self.calls();
+        calls
+            .iter()
+            .position(|c| c.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {calls:#?}"))
+    }
+
     /// Paths of descriptors opened and not closed.
     pub(crate) fn open_paths(&self) -> BTreeSet<String> {
         self.fds.borrow().values().cloned().collect()
