@@ -52,6 +52,11 @@ impl ImageRecord {
             .chain(self.layers.iter().map(|l| &l.blob))
     }
 
+    /// The digest the image was pulled by, as Podman reports it: the index's when it came through one.
+    pub fn digest(&self) -> &Digest {
+        self.digests.first().unwrap_or(&self.manifest_digest)
+    }
+
     pub fn top_layer(&self) -> Option<&Digest> {
         self.layers.last().map(|l| &l.chain_id)
     }

@@ -345,7 +345,11 @@ impl Transaction<'_> {
     /// A writer for a blob that arrives in pieces (a download); [`BlobWriter::finish`] verifies it.
     pub fn blob_writer(&self, expected: Digest) -> Result<BlobWriter> {
         let tmp = self.dir.join("blobs").join(format!(".incoming-{}", nanos()));
-        let f = OpenOptions::new().write(true).create_new(true).open(&tmp).ctx(|| format!("creating {}", tmp.display()))?;
+        let f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .ctx(|| format!("creating {}", tmp.display()))?;
         Ok(BlobWriter {
             inner: Some(HashingWriter::new(io::BufWriter::with_capacity(256 * 1024, f))),
             tmp,
@@ -471,7 +475,10 @@ impl BlobWriter {
     /// Checks the digest and makes the blob part of the transaction; returns its size.
     pub fn finish(mut self) -> Result<u64> {
         let (buf, digest, size) = self.inner.take().expect("finish once").finish();
-        let f = buf.into_inner().map_err(|e| e.into_error()).ctx(|| "writing blob".to_string())?;
+        let f = buf
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .ctx(|| "writing blob".to_string())?;
         if digest != self.expected {
             return Err(StoreError::DigestMismatch {
                 what: format!("blob {}", self.expected),
@@ -529,8 +536,16 @@ mod tests {
         let mut bad = tx.blob_writer(Digest::of_bytes(b"other")).unwrap();
         bad.write_all(b"hello world").unwrap();
         assert!(matches!(bad.finish(), Err(StoreError::DigestMismatch { .. })));
-        let staged: Vec<_> = fs::read_dir(tx.dir.join("blobs")).unwrap().flatten().map(|e| e.file_name()).collect();
-        assert_eq!(staged, vec![std::ffi::OsString::from(good.hex())], "only the verified blob remains");
+        let staged: Vec<_> = fs::read_dir(tx.dir.join("blobs"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(
+            staged,
+            vec![std::ffi::OsString::from(good.hex())],
+            "only the verified blob remains"
+        );
         tx.commit(|_| Ok::<_, StoreError>(())).unwrap();
         assert!(store.has_blob(&good));
     }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod format;
 pub mod image;
 pub mod reference;
+pub mod registry;
 pub mod runtime;
 pub mod system;
 

@@ -7,6 +7,8 @@ use pkg::container::parse;
 
 #[derive(Args, Debug, Clone)]
 pub struct ContainerFlags {
+    #[command(flatten)]
+    pub registry: super::registry_flags::RegistryFlags,
     /// Print help (`-h` is --hostname, as in Podman)
     #[arg(long, action = ArgAction::Help)]
     pub help: Option<bool>,
@@ -76,7 +78,7 @@ pub struct ContainerFlags {
     /// Give extended privileges to container
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
     pub privileged: bool,
-    /// Pull image policy (always, missing, never, newer); only local images exist for now
+    /// Pull image policy (always, missing, never, newer)
     #[arg(long, default_value = "missing")]
     pub pull: String,
     /// Suppress output information when pulling images
@@ -136,6 +138,20 @@ pub struct ContainerFlags {
 }
 
 impl ContainerFlags {
+    /// `--pull`: makes the image local as the policy says (never for `--rootfs`).
+    pub fn pull_image(&self, engine: &pkg::Engine, image: &str) -> anyhow::Result<()> {
+        if self.rootfs {
+            return Ok(());
+        }
+        let policy: pkg::registry::pull::PullPolicy = self.pull.parse()?;
+        let opts = pkg::registry::pull::PullOptions {
+            transport: self.registry.transport()?,
+            platform: None,
+            quiet: self.quiet,
+        };
+        Ok(pkg::registry::pull::ensure_local(engine, image, policy, &opts)?)
+    }
+
     /// Validates every flag and builds the engine's configuration for image (or rootfs) `image`.
     pub fn to_config(&self, image: &str, command: &[String], detach: bool) -> anyhow::Result<CreateConfig> {
         let mut mounts = vec![];

@@ -28,6 +28,7 @@ impl CreateArgs {
     pub fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let engine = ctx.engine()?;
         let cfg = self.flags.to_config(&self.image, &self.command, false)?;
+        self.flags.pull_image(&engine, &self.image)?;
         let rec = create_container(&engine, cfg, &self.flags)?;
         println!("{}", rec.id);
         Ok(())

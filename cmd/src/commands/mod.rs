@@ -10,8 +10,12 @@ mod import;
 mod info;
 mod inspect;
 mod load;
+mod login;
 mod logs;
 mod ps;
+mod pull;
+mod push;
+mod registry_flags;
 mod rm;
 mod rmi;
 mod run;
@@ -54,8 +58,16 @@ pub enum Command {
     Logs(logs::LogsArgs),
     /// Kill one or more running containers with a specific signal
     Kill(stop::KillArgs),
+    /// Log in to a container registry
+    Login(login::LoginArgs),
+    /// Log out of a container registry
+    Logout(login::LogoutArgs),
     /// List containers
     Ps(ps::PsArgs),
+    /// Pull an image from a registry
+    Pull(pull::PullArgs),
+    /// Push an image to a specified destination
+    Push(push::PushArgs),
     /// Rename an existing container
     Rename(rm::RenameArgs),
     /// Restart one or more containers
@@ -90,6 +102,10 @@ pub fn dispatch(cmd: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Container(c) => c.run(ctx),
         Command::ContainerMonitor(a) => a.run(ctx),
         Command::Kill(a) => a.run(ctx),
+        Command::Login(a) => a.run(ctx),
+        Command::Logout(a) => a.run(ctx),
+        Command::Pull(a) => a.run(ctx),
+        Command::Push(a) => a.run(ctx),
         Command::Rename(a) => a.run(ctx),
         Command::Restart(a) => a.run(ctx),
         Command::Run(a) => a.run(ctx),

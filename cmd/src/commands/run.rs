@@ -30,6 +30,7 @@ impl RunArgs {
     pub fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let engine = ctx.engine()?;
         let cfg = self.flags.to_config(&self.image, &self.command, self.detach)?;
+        self.flags.pull_image(&engine, &self.image)?;
         let (tty, sig_proxy) = (cfg.tty, cfg.sig_proxy);
         let rec = super::create::create_container(&engine, cfg, &self.flags).map_err(cannot_execute)?;
         let attach = !self.detach;

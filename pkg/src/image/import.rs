@@ -67,6 +67,7 @@ pub fn import(engine: &Engine, input: impl Read, opts: &ImportOptions) -> Result
         layers,
         names: name.into_iter().collect(),
         repo_digests: vec![],
+        digests: vec![],
     };
     commit_images(tx, vec![staged])?;
     Ok(config_digest)

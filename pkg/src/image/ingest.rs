@@ -35,6 +35,8 @@ pub struct StagedImage {
     pub layers: Vec<LayerDescriptor>,
     pub names: Vec<String>,
     pub repo_digests: Vec<String>,
+    /// Digests the image is known by besides its manifest's: the index it was pulled through.
+    pub digests: Vec<Digest>,
 }
 
 /// Builds an OCI manifest for layers we hold, stages it, and returns its digest.
@@ -120,7 +122,7 @@ pub fn commit_images(tx: Transaction, images: Vec<StagedImage>) -> Result<Vec<Im
             names: img.names.clone(),
             manifest_digest: img.manifest_digest.clone(),
             manifest_media_type: img.manifest_media_type.clone(),
-            digests: vec![],
+            digests: img.digests.clone(),
             repo_digests: img.repo_digests.clone(),
             size: layers.iter().map(|l| l.size).sum(),
             layers,

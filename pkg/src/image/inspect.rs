@@ -37,7 +37,7 @@ pub fn inspect(engine: &Engine, r: &ImageRecord) -> Result<Value> {
         .unwrap_or_else(|| config.created.clone().unwrap_or_default());
     Ok(json!({
         "Id": r.id.hex(),
-        "Digest": r.manifest_digest.to_string(),
+        "Digest": r.digest().to_string(),
         "RepoTags": r.names,
         "RepoDigests": repo_digests,
         "Parent": "",

@@ -191,6 +191,7 @@ fn docker_images(tx: &Transaction, archive: &Members, manifest: &[u8]) -> Result
             layers,
             names,
             repo_digests: vec![],
+            digests: vec![],
         });
     }
     Ok(images)
@@ -279,6 +280,7 @@ fn oci_images(tx: &Transaction, index: &[u8]) -> Result<Vec<StagedImage>> {
                 .collect(),
             names: name.into_iter().collect(),
             repo_digests: vec![],
+            digests: vec![],
         });
     }
     Ok(images)
