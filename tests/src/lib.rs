@@ -12,6 +12,7 @@ pub mod container;
 pub mod hostile;
 pub mod image;
 pub mod layer;
+pub mod registry;
 pub mod rootfs;
 pub mod selkie;
 pub mod table;
