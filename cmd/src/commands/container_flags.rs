@@ -206,6 +206,17 @@ impl ContainerFlags {
         for d in &self.devices {
             parse::parse_device(d)?;
         }
+        // Socket activation: the sockets systemd handed to this process go on to the container at the same
+        // numbers, with LISTEN_PID naming the container's main process as it sees itself.
+        let mut preserve_fds = self.preserve_fds;
+        if let Some((count, names)) = socket_activation() {
+            preserve_fds = preserve_fds.max(count);
+            env.push(format!("LISTEN_FDS={count}"));
+            env.push("LISTEN_PID=1".into());
+            if let Some(n) = names {
+                env.push(format!("LISTEN_FDNAMES={n}"));
+            }
+        }
         Ok(CreateConfig {
             image: if self.rootfs {
                 String::new()
@@ -254,7 +265,17 @@ impl ContainerFlags {
             security_opt: self.security_opt.clone(),
             devices: self.devices.clone(),
             sdnotify: self.sdnotify.clone(),
-            preserve_fds: self.preserve_fds,
+            preserve_fds,
         })
     }
+}
+
+/// `LISTEN_FDS` and `LISTEN_FDNAMES` when `LISTEN_PID` names this process (sd_listen_fds(3)).
+fn socket_activation() -> Option<(u32, Option<String>)> {
+    let pid: u32 = std::env::var("LISTEN_PID").ok()?.parse().ok()?;
+    if pid != std::process::id() {
+        return None;
+    }
+    let count: u32 = std::env::var("LISTEN_FDS").ok()?.parse().ok()?;
+    (count > 0).then(|| (count, std::env::var("LISTEN_FDNAMES").ok()))
 }

@@ -3,6 +3,7 @@
 mod container;
 mod container_flags;
 mod create;
+mod exec;
 mod history;
 mod image;
 mod images;
@@ -39,6 +40,8 @@ pub enum Command {
     ContainerMonitor(rm::MonitorArgs),
     /// Create but do not start a container
     Create(create::CreateArgs),
+    /// Run a process in a running container
+    Exec(exec::ExecArgs),
     /// Show history of a specified image
     History(history::HistoryArgs),
     /// Manage images
@@ -101,6 +104,7 @@ pub fn dispatch(cmd: Command, ctx: &Context) -> anyhow::Result<()> {
     match cmd {
         Command::Container(c) => c.run(ctx),
         Command::ContainerMonitor(a) => a.run(ctx),
+        Command::Exec(a) => a.run(ctx),
         Command::Kill(a) => a.run(ctx),
         Command::Login(a) => a.run(ctx),
         Command::Logout(a) => a.run(ctx),

@@ -115,6 +115,11 @@ pub fn create(engine: &Engine, mut cfg: CreateConfig) -> Result<ContainerRecord>
             .and_then(|p| p.args().clone())
             .unwrap_or_default();
         let spec = if cfg.init { with_init(spec)? } else { spec };
+        let spec = with_notify(
+            spec,
+            &cfg,
+            &super::notify::container_dir(&engine.paths.run_root, &id),
+        )?;
         write_json(&paths.config_json(), &spec)?;
         write_json(&paths.create_config(), &cfg)?;
         state::write(&paths.dir, &ContainerState::default()).ctx(|| "writing container state".into())?;
@@ -198,6 +203,52 @@ fn apply_containers_conf(cfg: &mut CreateConfig) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--sdnotify`: the caller's NOTIFY_SOCKET never reaches the container, except as a socket of its own in
+/// `container` mode (which the monitor proxies).
+fn with_notify(
+    mut spec: oci_spec::runtime::Spec,
+    cfg: &CreateConfig,
+    dir: &Path,
+) -> Result<oci_spec::runtime::Spec> {
+    use super::notify::{self, Mode};
+    let mode = Mode::of(cfg.sdnotify.as_deref())?;
+    if mode == Mode::Healthy {
+        return Err(Error::InvalidInput(
+            "--sdnotify=healthy needs a health check, and this container defines none".into(),
+        ));
+    }
+    let own_socket = mode == Mode::Container && notify::socket().is_some();
+    if let Some(process) = spec.process_mut() {
+        let mut env: Vec<String> = process.env().clone().unwrap_or_default();
+        env.retain(|e| !e.starts_with("NOTIFY_SOCKET="));
+        if own_socket {
+            env.push(format!("NOTIFY_SOCKET={}", notify::CONTAINER_SOCKET));
+        }
+        process.set_env(Some(env));
+    }
+    if own_socket {
+        std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
+        let mount = oci_spec::runtime::MountBuilder::default()
+            .destination("/run/notify")
+            .typ("bind")
+            .source(dir)
+            .options(vec![
+                "bind".to_string(),
+                "rw".into(),
+                "nosuid".into(),
+                "nodev".into(),
+                "noexec".into(),
+                "rprivate".into(),
+            ])
+            .build()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let mut mounts = spec.mounts().clone().unwrap_or_default();
+        mounts.push(mount);
+        spec.set_mounts(Some(mounts));
+    }
+    Ok(spec)
 }
 
 /// Where Podman's `--init` binary lives in the container.
@@ -394,11 +445,14 @@ pub fn start(engine: &Engine, id: &str, attach: bool, global_args: &[String]) ->
     let (read_end, write_end) =
         nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| io_error("creating a pipe", e))?;
     let write_raw = write_end.as_raw_fd();
+    // Descriptors 3.. are the container's (socket activation, --preserve-fds): the monitor's report pipe
+    // goes above them.
+    let sync_fd = 3 + config_of(engine, id)?.preserve_fds as i32;
     let mut cmd = std::process::Command::new("/proc/self/exe");
     cmd.args(global_args)
         .arg("container-monitor")
         .arg(id)
-        .args(["--sync-fd", "3"]);
+        .args(["--sync-fd", &sync_fd.to_string()]);
     if attach {
         cmd.arg("--attach");
     } else {
@@ -409,7 +463,12 @@ pub fn start(engine: &Engine, id: &str, attach: bool, global_args: &[String]) ->
     // SAFETY: dup2 is async-signal-safe; it runs in the forked child before exec.
     unsafe {
         cmd.pre_exec(move || {
-            if libc::dup2(write_raw, 3) < 0 {
+            if write_raw == sync_fd {
+                // dup2 onto itself would keep close-on-exec.
+                if libc::fcntl(write_raw, libc::F_SETFD, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            } else if libc::dup2(write_raw, sync_fd) < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
@@ -567,6 +626,7 @@ fn forget(engine: &Engine, id: &str) -> Result<bool> {
         db.containers.retain(|c| c.id != id);
         Ok(db.containers.len() != before)
     })?;
+    let _ = std::fs::remove_dir_all(super::notify::container_dir(&engine.paths.run_root, id));
     let dir = ContainerPaths::new(engine.store.root(), id).dir;
     let doomed = engine.store.root().join("tmp").join(format!("rm-{id}"));
     if std::fs::rename(&dir, &doomed).is_ok() {

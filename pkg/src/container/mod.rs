@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod create;
+pub mod exec;
 pub mod external;
 pub mod inspect;
 pub mod lifecycle;
@@ -10,6 +11,7 @@ pub mod list;
 pub mod logfile;
 pub mod monitor;
 pub mod names;
+pub mod notify;
 pub mod parse;
 pub mod paths;
 pub mod spec;

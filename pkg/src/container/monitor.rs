@@ -113,6 +113,16 @@ fn start_and_watch(
     opts: &MonitorOptions,
     sync: &mut Sync,
 ) -> std::result::Result<i32, StartError> {
+    // Descriptors 3..sync_fd are what the caller passes to the container (socket activation,
+    // --preserve-fds). Each must really be one the caller gave: were one missing, the first file this monitor
+    // opens would take its number and reach the container.
+    for fd in 3..opts.sync_fd {
+        if fcntl(borrow(fd), FcntlArg::F_GETFD).is_err() {
+            return Err(engine_err(Error::InvalidInput(format!(
+                "descriptor {fd} is to be passed to the container (--preserve-fds or socket activation) but is not open"
+            ))));
+        }
+    }
     let paths = ContainerPaths::new(engine.store.root(), &opts.id);
     let held = image_store::lock::exclusive(&paths.monitor_lock())
         .map_err(|e| engine_err(io_err("locking monitor", e)))?;
@@ -122,6 +132,22 @@ fn start_and_watch(
     let mut log = LogWriter::open(&super::logfile::log_path(engine.store.root(), &opts.id))
         .map_err(|e| engine_err(io_err("opening the container log", e)))?;
 
+    let notify_mode = super::notify::Mode::of(cfg.sdnotify.as_deref()).map_err(engine_err)?;
+    let notify_target = super::notify::socket().filter(|_| notify_mode != super::notify::Mode::Ignore);
+    // The container's own notify socket exists before the container can send to it.
+    let proxy = match (&notify_target, notify_mode) {
+        (Some(target), super::notify::Mode::Container) => {
+            let dir = super::notify::container_dir(&engine.paths.run_root, &opts.id);
+            let _ = std::fs::create_dir_all(&dir);
+            let path = dir.join("notify.sock");
+            let _ = std::fs::remove_file(&path);
+            let sock = std::os::unix::net::UnixDatagram::bind(&path)
+                .map_err(|e| engine_err(io_err("binding the container's notify socket", e)))?;
+            let _ = sock.set_nonblocking(true);
+            Some((sock, target.clone()))
+        }
+        _ => None,
+    };
     let io = ContainerIo::new(&cfg, opts.attach).map_err(engine_err)?;
     let preserve: Vec<RawFd> = (0..cfg.preserve_fds as RawFd).map(|i| 3 + i).collect();
     // `waited` is our child whose exit status is the container's: the container's init with the built-in
@@ -185,8 +211,25 @@ fn start_and_watch(
     };
     state::write(&paths.dir, &started).map_err(|e| engine_err(io_err("writing state", e)))?;
     sync.send(&Report::Started(pid.as_raw()));
+    if let (Some(target), super::notify::Mode::Conmon) = (&notify_target, notify_mode) {
+        let _ = super::notify::send(target, &format!("MAINPID={}\nREADY=1\n", pid.as_raw()));
+    }
 
-    let code = watch(waited, &io.parent_ends, &sigfd, &mut log, opts.attach, &cfg, sync);
+    let proxy = proxy.map(|(sock, target)| NotifyProxy {
+        sock,
+        target,
+        host_pid: pid.as_raw(),
+    });
+    let code = watch(
+        waited,
+        &io.parent_ends,
+        &sigfd,
+        &mut log,
+        opts.attach,
+        &cfg,
+        sync,
+        proxy.as_ref(),
+    );
     let _ = log.flush();
     let mut done = state::read(&paths.dir);
     done.status = Status::Exited;
@@ -363,7 +406,25 @@ pub fn detach_sequence(spec: &str) -> Vec<u8> {
         .collect()
 }
 
+/// `--sdnotify=container`: the container's socket and where its messages go.
+struct NotifyProxy {
+    sock: std::os::unix::net::UnixDatagram,
+    target: String,
+    host_pid: i32,
+}
+
+impl NotifyProxy {
+    fn forward(&self) {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = self.sock.recv(&mut buf) {
+            let msg = String::from_utf8_lossy(&buf[..n]);
+            let _ = super::notify::send(&self.target, &super::notify::rewrite(&msg, self.host_pid));
+        }
+    }
+}
+
 /// The event loop: output to the log (and terminal), terminal input to the container, until it exits.
+#[allow(clippy::too_many_arguments)]
 fn watch(
     pid: Pid,
     ends: &ParentEnds,
@@ -372,6 +433,7 @@ fn watch(
     attach: bool,
     cfg: &CreateConfig,
     sync: &mut Sync,
+    proxy: Option<&NotifyProxy>,
 ) -> i32 {
     let mut attached = attach;
     let forward_stdin = attach && ends.tty && cfg.interactive;
@@ -406,13 +468,23 @@ fn watch(
             fds.push(PollFd::new(stdin_fd, PollFlags::POLLIN));
             fds.len() - 1
         });
+        let notify_idx = proxy.map(|p| {
+            fds.push(PollFd::new(borrow(p.sock.as_raw_fd()), PollFlags::POLLIN));
+            fds.len() - 1
+        });
         if poll(&mut fds, PollTimeout::NONE).is_err() {
             continue;
         }
         let ready = |i: Option<usize>| i.and_then(|i| fds[i].revents()).is_some_and(|r| !r.is_empty());
         let (sig_ready, out_ready, err_ready, in_ready) =
             (ready(Some(0)), ready(out_idx), ready(err_idx), ready(in_idx));
+        let notify_ready = ready(notify_idx);
         drop(fds);
+        if notify_ready {
+            if let Some(p) = proxy {
+                p.forward();
+            }
+        }
         if sig_ready {
             while let Ok(Some(info)) = sigfd.read_signal() {
                 match info.ssi_signo as i32 {
