@@ -230,25 +230,37 @@ fn with_notify(
     }
     if own_socket {
         std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
-        let mount = oci_spec::runtime::MountBuilder::default()
-            .destination("/run/notify")
-            .typ("bind")
-            .source(dir)
-            .options(vec![
-                "bind".to_string(),
-                "rw".into(),
-                "nosuid".into(),
-                "nodev".into(),
-                "noexec".into(),
-                "rprivate".into(),
-            ])
-            .build()
-            .map_err(|e| Error::Config(e.to_string()))?;
-        let mut mounts = spec.mounts().clone().unwrap_or_default();
-        mounts.push(mount);
-        spec.set_mounts(Some(mounts));
+        add_bind_mount(
+            &mut spec,
+            "/run/notify",
+            dir,
+            &["rw", "nosuid", "nodev", "noexec"],
+        )?;
     }
     Ok(spec)
+}
+
+/// Appends a private bind mount of a host path (options besides `bind`, `rprivate`) to the spec.
+fn add_bind_mount(
+    spec: &mut oci_spec::runtime::Spec,
+    destination: &str,
+    source: &Path,
+    options: &[&str],
+) -> Result<()> {
+    let mut opts = vec!["bind".to_string()];
+    opts.extend(options.iter().map(|o| o.to_string()));
+    opts.push("rprivate".into());
+    let mount = oci_spec::runtime::MountBuilder::default()
+        .destination(destination)
+        .typ("bind")
+        .source(source)
+        .options(opts)
+        .build()
+        .map_err(|e| Error::Config(e.to_string()))?;
+    let mut mounts = spec.mounts().clone().unwrap_or_default();
+    mounts.push(mount);
+    spec.set_mounts(Some(mounts));
+    Ok(())
 }
 
 /// Where Podman's `--init` binary lives in the container.
@@ -262,22 +274,7 @@ fn with_init(mut spec: oci_spec::runtime::Spec) -> Result<oci_spec::runtime::Spe
         .map(Path::new)
         .find(|p| p.exists())
         .ok_or_else(|| Error::InvalidInput("--init needs catatonit (apt-get install catatonit)".into()))?;
-    let mount = oci_spec::runtime::MountBuilder::default()
-        .destination(INIT_PATH)
-        .typ("bind")
-        .source(init)
-        .options(vec![
-            "bind".to_string(),
-            "ro".into(),
-            "nosuid".into(),
-            "nodev".into(),
-            "rprivate".into(),
-        ])
-        .build()
-        .map_err(|e| Error::Config(e.to_string()))?;
-    let mut mounts = spec.mounts().clone().unwrap_or_default();
-    mounts.push(mount);
-    spec.set_mounts(Some(mounts));
+    add_bind_mount(&mut spec, INIT_PATH, init, &["ro", "nosuid", "nodev"])?;
     if let Some(process) = spec.process_mut() {
         let mut args = vec![INIT_PATH.to_string(), "--".to_string()];
         args.extend(process.args().clone().unwrap_or_default());

@@ -10,24 +10,17 @@ use base64::Engine as _;
 pub fn verify(registry: &str, user: &str, password: &str, opts: &TransportOptions) -> Result<()> {
     let mut endpoint = super::direct_endpoint(registry, opts)?;
     endpoint.repository.clear();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io {
-            context: "starting the login runtime".into(),
-            source: e,
-        })?;
-    let result = rt.block_on(async {
+    super::block_on(1, async {
         match ping(&endpoint, user, password, opts, false).await {
-            Err(e) if endpoint.insecure && !matches!(e, Error::Registry { not_found: false, ref cause, .. } if cause.contains("invalid username")) => {
+            Err(e)
+                if endpoint.insecure
+                    && !matches!(e, Error::Registry { not_found: false, ref cause, .. } if cause.contains("invalid username")) =>
+            {
                 ping(&endpoint, user, password, opts, true).await
             }
             other => other,
         }
-    });
-    // Wait for the worker threads: nothing async may outlive the operation.
-    rt.shutdown_timeout(std::time::Duration::from_secs(10));
-    result
+    })
 }
 
 fn fail(registry: &str, cause: String) -> Error {

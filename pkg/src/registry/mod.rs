@@ -19,6 +19,28 @@ use crate::reference::Reference;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+/// Runs one registry operation on its own runtime and waits for the runtime's threads to end, so
+/// nothing async outlives it (the path to a container's fork stays single-threaded).
+pub(crate) fn block_on<T>(workers: usize, op: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let mut builder = if workers > 1 {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(workers);
+        b
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let rt = builder
+        .enable_all()
+        .build()
+        .map_err(|e| crate::error::Error::Io {
+            context: "starting the registry client".into(),
+            source: e,
+        })?;
+    let result = rt.block_on(op);
+    rt.shutdown_timeout(std::time::Duration::from_secs(10));
+    result
+}
+
 /// What every registry operation takes from the command line.
 #[derive(Clone, Debug, Default)]
 pub struct TransportOptions {

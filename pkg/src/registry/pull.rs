@@ -90,18 +90,7 @@ pub struct PullOptions {
 /// Pulls `input` and returns the committed image. Runs its own async runtime and shuts it down before
 /// returning, so nothing async is alive afterwards (the container fork path must stay single-threaded).
 pub fn pull(engine: &Engine, input: &str, opts: &PullOptions) -> Result<ImageRecord> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io {
-            context: "starting the pull runtime".into(),
-            source: e,
-        })?;
-    let result = rt.block_on(pull_async(engine, input, opts));
-    // Wait for the worker threads: nothing async may outlive the operation.
-    rt.shutdown_timeout(std::time::Duration::from_secs(10));
-    result
+    super::block_on(2, pull_async(engine, input, opts))
 }
 
 async fn pull_async(engine: &Engine, input: &str, opts: &PullOptions) -> Result<ImageRecord> {
@@ -438,8 +427,11 @@ pub fn ensure_local(engine: &Engine, image: &str, policy: PullPolicy, opts: &Pul
         Err(Error::ImageNotKnown(_)) => false,
         Err(e) => return Err(e),
     };
+    // `localhost/` names are local by definition: Podman never pulls them.
+    let local_only = Reference::parse(image).is_ok_and(|r| r.domain.as_deref() == Some(crate::reference::LOCALHOST));
     match policy {
         PullPolicy::Never => Ok(()),
+        _ if local_only => Ok(()),
         PullPolicy::Missing if present => Ok(()),
         PullPolicy::Newer if present && up_to_date(engine, image, opts)? => Ok(()),
         _ => pull(engine, image, opts).map(|_| ()),
@@ -460,14 +452,7 @@ fn up_to_date(engine: &Engine, image: &str, opts: &PullOptions) -> Result<bool> 
         .chain(&local.digests)
         .map(|d| d.to_string())
         .collect();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io {
-            context: "starting the pull runtime".into(),
-            source: e,
-        })?;
-    let remote = rt.block_on(async {
+    let remote = super::block_on(1, async {
         for endpoint in super::endpoints(&name, &opts.transport)? {
             let what = wanted(&name);
             let found = connect(&endpoint, &opts.transport, |remote| {
@@ -486,9 +471,8 @@ fn up_to_date(engine: &Engine, image: &str, opts: &PullOptions) -> Result<bool> 
             }
         }
         Ok(None)
-    });
-    rt.shutdown_timeout(std::time::Duration::from_secs(10));
-    Ok(match remote? {
+    })?;
+    Ok(match remote {
         Some(digest) => known.contains(&digest),
         None => true,
     })

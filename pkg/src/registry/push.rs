@@ -19,18 +19,7 @@ pub struct PushOptions {
 
 /// Pushes `image` to `dest` (default: the name the image was given by). Returns the manifest digest.
 pub fn push(engine: &Engine, image: &str, dest: Option<&str>, opts: &PushOptions) -> Result<Digest> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io {
-            context: "starting the push runtime".into(),
-            source: e,
-        })?;
-    let result = rt.block_on(push_async(engine, image, dest, opts));
-    // Wait for the worker threads: nothing async may outlive the operation.
-    rt.shutdown_timeout(std::time::Duration::from_secs(10));
-    result
+    super::block_on(2, push_async(engine, image, dest, opts))
 }
 
 async fn push_async(engine: &Engine, image: &str, dest: Option<&str>, opts: &PushOptions) -> Result<Digest> {
