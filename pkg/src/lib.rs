@@ -16,4 +16,5 @@ pub mod system;
 
 pub use engine::Engine;
 pub use error::{Error, Result};
+pub mod systemd;
 pub mod volume;

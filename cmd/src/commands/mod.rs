@@ -4,6 +4,7 @@ mod container;
 mod container_flags;
 mod create;
 mod exec;
+mod generate;
 mod history;
 mod image;
 mod images;
@@ -42,6 +43,9 @@ pub enum Command {
     Create(create::CreateArgs),
     /// Run a process in a running container
     Exec(exec::ExecArgs),
+    /// Generate structured data based on containers, pods or volumes
+    #[command(subcommand)]
+    Generate(generate::GenerateCommand),
     /// Show history of a specified image
     History(history::HistoryArgs),
     /// Manage images
@@ -117,6 +121,7 @@ pub fn dispatch(cmd: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Stop(a) => a.run(ctx),
         Command::Wait(a) => a.run(ctx),
         Command::Create(a) => a.run(ctx),
+        Command::Generate(c) => c.run(ctx),
         Command::History(a) => a.run(ctx),
         Command::Image(c) => c.run(ctx),
         Command::Images(a) => a.run(ctx),

@@ -55,8 +55,9 @@ impl StopArgs {
     pub fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let engine = ctx.engine()?;
         for (name, rec) in targets(&engine, &self.containers, self.all, self.ignore)? {
+            // Read before stopping: a --rm container is gone once it has stopped.
+            let cfg = lifecycle::config_of(&engine, &rec.id)?;
             if lifecycle::stop(&engine, &rec, self.time)? {
-                let cfg = lifecycle::config_of(&engine, &rec.id)?;
                 eprintln!(
                     "time=\"{}\" level=warning msg=\"StopSignal {} failed to stop container {} in {} seconds, resorting to SIGKILL\"",
                     chrono_now(),
