@@ -16,6 +16,12 @@ pub enum Error {
     ContainerNotKnown(String),
     #[error("the container name {0:?} is already in use by {1}: choose another name or use --replace")]
     NameInUse(String, String),
+    #[error("no volume with name {0:?} found: no such volume")]
+    VolumeNotKnown(String),
+    #[error(
+        "volume {volume} is being used by the following container(s): {containers}: volume is being used"
+    )]
+    VolumeInUse { volume: String, containers: String },
     #[error("{0}: image not known")]
     ImageNotKnown(String),
     #[error("short-name {name:?} matches several images: {candidates}")]
@@ -32,7 +38,11 @@ pub enum Error {
     Config(String),
     /// A registry refused or failed: `reference` is what was asked for, `cause` Podman's wording of why.
     #[error("initializing source docker://{reference}: {cause}")]
-    Registry { reference: String, cause: String, not_found: bool },
+    Registry {
+        reference: String,
+        cause: String,
+        not_found: bool,
+    },
     /// The container could not be started; the runtime's message.
     #[error("{0}")]
     Runtime(String),

@@ -85,8 +85,7 @@ pub struct CreateOptions {
 
 /// Podman's message for a name that does not exist.
 pub fn not_known(name: &str) -> Error {
-    // TODO(lead): Error::VolumeNotKnown(name), for `volume rm`'s exit code 1 without matching text.
-    Error::InvalidInput(format!("no volume with name {name:?} found: no such volume"))
+    Error::VolumeNotKnown(name.to_string())
 }
 
 /// Checks a user-given volume name against Podman's rule.
@@ -386,11 +385,10 @@ pub fn remove_many_locked(engine: &Engine, held: &Lock, names: &[String]) -> Res
 
 /// Podman's message for a volume containers use.
 pub fn in_use(name: &str, containers: &[String]) -> Error {
-    // TODO(lead): Error::VolumeInUse { volume, containers }, for `volume rm`'s exit code 2.
-    Error::InvalidInput(format!(
-        "volume {name} is being used by the following container(s): {}: volume is being used",
-        containers.join(", ")
-    ))
+    Error::VolumeInUse {
+        volume: name.to_string(),
+        containers: containers.join(", "),
+    }
 }
 
 /// Removes every volume no container uses and `select` accepts (`volume prune --filter`).
