@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod cgroups;
 pub mod config;
 pub mod container;
 pub mod engine;
@@ -12,6 +13,7 @@ pub mod image;
 pub mod reference;
 pub mod registry;
 pub mod runtime;
+pub mod seccomp;
 pub mod system;
 
 pub use engine::Engine;

@@ -540,6 +540,7 @@ fn exec_in_joins_a_running_container() {
             stdio: io.stdio(),
             preserve_fds: vec![],
             before_exec: None,
+            seccomp: None,
         };
         let spawned = runtime::exec_in(&req).unwrap();
         let out = io.collect(spawned.pid);
@@ -564,6 +565,7 @@ fn exec_in_joins_a_running_container() {
             stdio: io.stdio(),
             preserve_fds: vec![],
             before_exec: None,
+            seccomp: None,
         };
         assert_eq!(runtime::exec_in(&req).unwrap_err().exit_code(), Some(127));
     });

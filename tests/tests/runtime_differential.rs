@@ -5,7 +5,9 @@
 use harness::rootfs::busybox_image;
 use harness::selkie::Selkie;
 
-const PROBE: &str = "id; grep -E '^(Cap|NoNewPrivs|Seccomp)' /proc/self/status; ls /dev; \
+// `Seccomp:` but not `Seccomp_filters:`: runc loads the profile as one libseccomp filter, the built-in
+// runtime as a stack of seccompiler filters (one per action; tests/seccomp.rs compares the verdicts).
+const PROBE: &str = "id; grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; ls /dev; \
     cut -d' ' -f2,3 /proc/self/mounts | grep -v '^/sys/fs/cgroup/' | sort; env | sort; \
     ulimit -n; ulimit -Hn; cat /etc/hosts /etc/resolv.conf /etc/hostname; pwd; echo $$";
 

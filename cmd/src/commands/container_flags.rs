@@ -2,7 +2,7 @@
 
 use anyhow::Context as _;
 use clap::{ArgAction, Args};
-use pkg::container::config::{CreateConfig, MountKind, NamespaceMode};
+use pkg::container::config::{CgroupsMode, CreateConfig, MountKind, NamespaceMode};
 use pkg::container::parse;
 
 #[derive(Args, Debug, Clone)]
@@ -27,6 +27,18 @@ pub struct ContainerFlags {
     /// Override the key sequence for detaching a container
     #[arg(long, value_name = "KEYS")]
     pub detach_keys: Option<String>,
+    /// Cgroup mode (enabled, disabled, no-conmon)
+    #[arg(long, value_name = "MODE", default_value = "enabled")]
+    pub cgroups: String,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long, value_name = "SHARES")]
+    pub cpu_shares: Option<u64>,
+    /// Number of CPUs. The default is 0.000 which means no limit
+    #[arg(long, value_name = "CPUS")]
+    pub cpus: Option<String>,
+    /// CPUs in which to allow execution (0-3, 0,1)
+    #[arg(long, value_name = "CPUS")]
+    pub cpuset_cpus: Option<String>,
     /// Add a host device to the container
     #[arg(long = "device", value_name = "DEVICE")]
     pub devices: Vec<String>,
@@ -60,6 +72,12 @@ pub struct ContainerFlags {
     /// Set metadata on container (key=value)
     #[arg(short, long = "label", value_name = "LABEL")]
     pub labels: Vec<String>,
+    /// Memory limit (format: <number>[<unit>], where unit = b (bytes), k (KiB), m (MiB), or g (GiB))
+    #[arg(short = 'm', long, value_name = "MEMORY")]
+    pub memory: Option<String>,
+    /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
+    #[arg(long, value_name = "MEMORY", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
     /// Attach a filesystem mount to the container
     #[arg(long = "mount", value_name = "MOUNT")]
     pub mounts: Vec<String>,
@@ -75,6 +93,9 @@ pub struct ContainerFlags {
     /// Pass a number of additional file descriptors into the container
     #[arg(long, default_value_t = 0)]
     pub preserve_fds: u32,
+    /// Tune container pids limit (set -1 for unlimited)
+    #[arg(long, value_name = "LIMIT", allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
     /// Give extended privileges to container
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
     pub privileged: bool,
@@ -217,6 +238,26 @@ impl ContainerFlags {
                 env.push(format!("LISTEN_FDNAMES={n}"));
             }
         }
+        let memory = self
+            .memory
+            .as_deref()
+            .map(pkg::cgroups::parse_memory_limit)
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
+        let memory_swap = self
+            .memory_swap
+            .as_deref()
+            .map(|s| pkg::cgroups::parse_memory_swap(s, memory))
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
+        let nano_cpus = self
+            .cpus
+            .as_deref()
+            .map(pkg::cgroups::parse_cpus)
+            .transpose()
+            .map_err(anyhow::Error::msg)?
+            .filter(|n| *n > 0);
+        let cgroups: CgroupsMode = self.cgroups.parse().map_err(anyhow::Error::msg)?;
         Ok(CreateConfig {
             image: if self.rootfs {
                 String::new()
@@ -266,6 +307,13 @@ impl ContainerFlags {
             devices: self.devices.clone(),
             sdnotify: self.sdnotify.clone(),
             preserve_fds,
+            memory,
+            memory_swap,
+            nano_cpus,
+            cpu_shares: self.cpu_shares,
+            cpuset_cpus: self.cpuset_cpus.clone(),
+            pids_limit: self.pids_limit,
+            cgroups,
         })
     }
 }

@@ -136,4 +136,53 @@ pub struct CreateConfig {
     pub sdnotify: Option<String>,
     /// `--preserve-fds N`
     pub preserve_fds: u32,
+
+    // Resources (issue: cgroups). None: no limit (pids: Podman's default, 2048).
+    /// `-m/--memory` in bytes.
+    #[serde(default)]
+    pub memory: Option<i64>,
+    /// `--memory-swap`: memory plus swap in bytes, -1 unlimited (None: twice `memory`, as Podman).
+    #[serde(default)]
+    pub memory_swap: Option<i64>,
+    /// `--cpus` as nano-CPUs (CFS quota = nano_cpus * period / 1e9, period 100000).
+    #[serde(default)]
+    pub nano_cpus: Option<u64>,
+    /// `--cpu-shares`
+    #[serde(default)]
+    pub cpu_shares: Option<u64>,
+    /// `--cpuset-cpus`
+    #[serde(default)]
+    pub cpuset_cpus: Option<String>,
+    /// `--pids-limit` (0 or -1: unlimited).
+    #[serde(default)]
+    pub pids_limit: Option<i64>,
+    /// `--cgroups`
+    #[serde(default)]
+    pub cgroups: CgroupsMode,
+}
+
+/// `--cgroups`: whether the container gets a cgroup of its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CgroupsMode {
+    #[default]
+    Enabled,
+    /// No cgroup is created: the container stays in the monitor's, and no limit applies.
+    Disabled,
+    /// As `enabled` (selkie's monitor never has a cgroup of its own).
+    NoConmon,
+}
+
+impl std::str::FromStr for CgroupsMode {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "enabled" => Ok(CgroupsMode::Enabled),
+            "disabled" => Ok(CgroupsMode::Disabled),
+            "no-conmon" => Ok(CgroupsMode::NoConmon),
+            _ => Err(format!(
+                "invalid cgroup mode {s:?}: must be one of enabled, disabled or no-conmon"
+            )),
+        }
+    }
 }

@@ -112,12 +112,18 @@ pub fn start(engine: &Engine, rec: &ContainerRecord, opts: &ExecOptions, stdio: 
         process.set_capabilities(Some(caps));
     }
     let preserve: Vec<RawFd> = (0..opts.preserve_fds as RawFd).map(|i| 3 + i).collect();
+    // The exec'd process joins the container's cgroup (its limits count it, as Podman's exec).
+    let join = |pid: nix::unistd::Pid| -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        crate::cgroups::join_container(&rec.id, pid.as_raw()).map_err(|e| e.into())
+    };
     let req = ExecRequest {
         container_pid: nix::unistd::Pid::from_raw(st.pid),
         process: &process,
         stdio,
         preserve_fds: preserve,
-        before_exec: None,
+        before_exec: Some(&join),
+        // As runc exec: the container's filter, whatever the exec's options.
+        seccomp: spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()),
     };
     let spawned = runtime::exec_in(&req).map_err(|e| Error::StartFailed {
         code: e.exit_code().unwrap_or(125),

@@ -624,6 +624,7 @@ fn forget(engine: &Engine, id: &str) -> Result<bool> {
         Ok(db.containers.len() != before)
     })?;
     let _ = std::fs::remove_dir_all(super::notify::container_dir(&engine.paths.run_root, id));
+    crate::cgroups::remove_container(id);
     let dir = ContainerPaths::new(engine.store.root(), id).dir;
     let doomed = engine.store.root().join("tmp").join(format!("rm-{id}"));
     if std::fs::rename(&dir, &doomed).is_ok() {

@@ -152,13 +152,30 @@ fn start_and_watch(
     let preserve: Vec<RawFd> = (0..cfg.preserve_fds as RawFd).map(|i| 3 + i).collect();
     // `waited` is our child whose exit status is the container's: the container's init with the built-in
     // runtime, `runc run` with an external one. `pid` is the container's init on the host.
+    // The container's cgroup (built-in runtime only: an external one makes its own from the spec).
+    let cgroup = cgroup_for(&cfg, &spec);
     let (waited, pid) = match &cfg.runtime {
         None => {
             let mut req = SpawnRequest::new(&spec, io.container_stdio());
             req.rootfs_overlay = overlay;
             req.preserve_fds = preserve;
-            let spawned = runtime::spawn(&req)
-                .map_err(|e| (e.exit_code().unwrap_or(125), Error::Runtime(e.to_string())))?;
+            let place = |pid: Pid| -> std::result::Result<
+                (),
+                Box<dyn std::error::Error + Send + std::marker::Sync>,
+            > {
+                let cg = cgroup.as_ref().expect("only set with a cgroup");
+                let resources = spec.linux().as_ref().and_then(|l| l.resources().as_ref());
+                cg.setup(pid.as_raw(), resources).map_err(|e| e.into())
+            };
+            if cgroup.is_some() {
+                req.before_exec = Some(&place);
+            }
+            let spawned = runtime::spawn(&req).map_err(|e| {
+                if let Some(cg) = &cgroup {
+                    let _ = cg.remove();
+                }
+                (e.exit_code().unwrap_or(125), Error::Runtime(e.to_string()))
+            })?;
             (spawned.pid, spawned.pid)
         }
         Some(name) => {
@@ -235,12 +252,29 @@ fn start_and_watch(
     done.status = Status::Exited;
     done.exit_code = Some(code);
     done.finished_at = Some(chrono::Utc::now());
+    if let Some(cg) = &cgroup {
+        done.oom_killed = cg.oom_killed();
+        let _ = cg.remove();
+    }
     let _ = state::write(&paths.dir, &done);
     drop(held);
     if cfg.auto_remove {
         let _ = super::lifecycle::remove_after_exit(engine, &opts.id);
     }
     Ok(code)
+}
+
+/// The cgroup the built-in runtime's container goes into: none with `--cgroups=disabled`, an external
+/// runtime, or without root (a rootless v1 host cannot delegate cgroups).
+fn cgroup_for(cfg: &CreateConfig, spec: &oci_spec::runtime::Spec) -> Option<crate::cgroups::ContainerCgroup> {
+    if cfg.cgroups == super::config::CgroupsMode::Disabled
+        || cfg.runtime.is_some()
+        || !nix::unistd::geteuid().is_root()
+    {
+        return None;
+    }
+    let path = spec.linux().as_ref()?.cgroups_path().as_ref()?;
+    Some(crate::cgroups::ContainerCgroup::new(&path.to_string_lossy()))
 }
 
 fn io_err(context: &str, e: std::io::Error) -> Error {

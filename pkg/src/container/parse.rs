@@ -778,8 +778,10 @@ pub enum SecurityOpt {
     Mask(Vec<String>),
     /// `unmask=ALL` or `unmask=/proc/kcore:/sys/fs/*` (globs): default masked/read-only paths to expose.
     Unmask(Vec<String>),
-    /// `seccomp=unconfined` (the only value this engine accepts until it applies seccomp profiles).
+    /// `seccomp=unconfined`: no seccomp filter.
     SeccompUnconfined,
+    /// `seccomp=PATH`: a profile in the Podman/Docker JSON format instead of the default.
+    SeccompProfile(String),
     /// `apparmor=unconfined`, `label=disable`, `label=nested`: accepted, nothing to do on this engine.
     Ignored(String),
     /// `proc-opts=OPT,OPT`: the options of the `/proc` mount.
@@ -829,11 +831,8 @@ pub fn parse_security_opt(s: &str) -> Result<SecurityOpt> {
                 .collect(),
         ),
         "seccomp" if value == "unconfined" => SecurityOpt::SeccompUnconfined,
-        "seccomp" => {
-            return Err(bad(
-                "seccomp profiles are not supported yet (only seccomp=unconfined)",
-            ))
-        }
+        "seccomp" if value.is_empty() => return Err(bad("expected a profile path or unconfined")),
+        "seccomp" => SecurityOpt::SeccompProfile(value.to_string()),
         "apparmor" if value == "unconfined" => SecurityOpt::Ignored(s.to_string()),
         "apparmor" => {
             return Err(bad(
@@ -1215,7 +1214,11 @@ mod tests {
             parse_security_opt("label=disable").unwrap(),
             SecurityOpt::Ignored(_)
         ));
-        assert!(err(parse_security_opt("seccomp=/p.json")).contains("not supported"));
+        assert_eq!(
+            parse_security_opt("seccomp=/p.json").unwrap(),
+            SecurityOpt::SeccompProfile("/p.json".into())
+        );
+        assert!(err(parse_security_opt("seccomp=")).contains("profile path"));
         assert!(err(parse_security_opt("mask=rel")).contains("absolute"));
         assert!(err(parse_security_opt("frob=1")).contains("unknown option"));
         assert!(err(parse_security_opt("frob")).contains("KEY=VALUE"));

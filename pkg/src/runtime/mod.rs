@@ -100,6 +100,8 @@ pub struct ExecRequest<'a> {
     pub preserve_fds: Vec<RawFd>,
     /// As in [`SpawnRequest::before_exec`] (e.g. join the container's cgroup).
     pub before_exec: Option<&'a BeforeExec<'a>>,
+    /// The container's `linux.seccomp`, loaded in the new process too.
+    pub seccomp: Option<&'a oci_spec::runtime::LinuxSeccomp>,
 }
 
 /// A started process.

@@ -90,10 +90,12 @@ pub(crate) enum Step {
     CloseFds,
     /// `execve` (index: the candidate path).
     Exec,
+    /// Loading seccomp filter `index`.
+    Seccomp,
 }
 
 impl Step {
-    const ALL: [Step; 40] = [
+    const ALL: [Step; 41] = [
         Step::Fds,
         Step::Dumpable,
         Step::Join,
@@ -134,6 +136,7 @@ impl Step {
         Step::Signals,
         Step::CloseFds,
         Step::Exec,
+        Step::Seccomp,
     ];
 
     /// The step with wire value `value`.

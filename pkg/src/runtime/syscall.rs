@@ -141,6 +141,8 @@ pub(crate) trait Syscall {
     fn set_keep_caps(&self, keep: bool) -> SysResult<()>;
     /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
     fn set_no_new_privs(&self) -> SysResult<()>;
+    /// `seccomp(SECCOMP_SET_MODE_FILTER, 0, prog)`: load a seccomp BPF filter on the calling thread.
+    fn seccomp_filter(&self, prog: &[seccompiler::sock_filter]) -> SysResult<()>;
     /// `prctl(PR_CAPBSET_DROP, cap)`.
     fn drop_bounding_cap(&self, cap: u32) -> SysResult<()>;
     /// `capset(2)` of the calling thread.

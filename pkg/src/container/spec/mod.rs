@@ -47,7 +47,7 @@ use oci_spec::runtime::{
     Capability, LinuxBuilder, LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, ProcessBuilder,
     RootBuilder, Spec, SpecBuilder, UserBuilder,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Resolves `container:ID` namespace modes at start: the path of that container's namespace of this type
@@ -175,6 +175,10 @@ struct Security {
     mask: Vec<String>,
     unmask: Vec<String>,
     proc_opts: Option<Vec<String>>,
+    /// `seccomp=unconfined`.
+    seccomp_unconfined: bool,
+    /// `seccomp=PATH`.
+    seccomp_profile: Option<String>,
 }
 
 fn security_opts(cfg: &CreateConfig) -> Result<Security> {
@@ -185,7 +189,9 @@ fn security_opts(cfg: &CreateConfig) -> Result<Security> {
             SecurityOpt::Mask(p) => s.mask.extend(p),
             SecurityOpt::Unmask(p) => s.unmask.extend(p),
             SecurityOpt::ProcOpts(p) => s.proc_opts = Some(p),
-            SecurityOpt::SeccompUnconfined | SecurityOpt::Ignored(_) => {}
+            SecurityOpt::SeccompUnconfined => s.seccomp_unconfined = true,
+            SecurityOpt::SeccompProfile(p) => s.seccomp_profile = Some(p),
+            SecurityOpt::Ignored(_) => {}
         }
     }
     Ok(s)
@@ -239,8 +245,76 @@ fn annotations(cfg: &CreateConfig, stop_signal: i32) -> HashMap<String, String> 
     a
 }
 
+/// The `linux.seccomp` section: the default profile (or `seccomp=PATH`'s) resolved for the
+/// container's bounding set; none with `--privileged` or `seccomp=unconfined` (as Podman).
+fn seccomp(
+    cfg: &CreateConfig,
+    security: &Security,
+    caps: Option<&oci_spec::runtime::LinuxCapabilities>,
+) -> Result<Option<oci_spec::runtime::LinuxSeccomp>> {
+    use crate::seccomp::{HostArch, Profile};
+    if cfg.privileged || security.seccomp_unconfined {
+        return Ok(None);
+    }
+    let profile = match &security.seccomp_profile {
+        Some(path) => Profile::load(Path::new(path)).map_err(crate::Error::Config)?,
+        None => Profile::default_profile(),
+    };
+    let Some(arch) = HostArch::native() else {
+        return match security.seccomp_profile {
+            Some(_) => Err(crate::Error::Config(
+                "seccomp profiles are not supported on this architecture".into(),
+            )),
+            None => Ok(None),
+        };
+    };
+    let bounding: HashSet<String> = caps
+        .and_then(|c| c.bounding().as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|c| serde_json::to_value(c).ok()?.as_str().map(str::to_string))
+        .collect();
+    crate::seccomp::resolve(&profile, &bounding, &arch, crate::seccomp::kernel_version())
+        .map(Some)
+        .map_err(crate::Error::Config)
+}
+
 /// The pids cgroup limit (containers.conf `pids_limit`).
 pub const PIDS_LIMIT: i64 = 2048;
+
+/// `--pids-limit` (0 or negative: unlimited, -1 in the spec), else [`PIDS_LIMIT`].
+fn pids_limit(cfg: &CreateConfig) -> i64 {
+    match cfg.pids_limit {
+        None => PIDS_LIMIT,
+        Some(n) if n <= 0 => -1,
+        Some(n) => n,
+    }
+}
+
+/// `--memory`, `--memory-swap` (memory plus swap; twice the memory when not given, as Podman).
+fn memory(cfg: &CreateConfig) -> Option<oci_spec::runtime::LinuxMemory> {
+    let limit = cfg.memory?;
+    let swap = cfg.memory_swap.unwrap_or(limit.saturating_mul(2));
+    let mut m = oci_spec::runtime::LinuxMemory::default();
+    m.set_limit(Some(limit));
+    m.set_swap(Some(swap));
+    Some(m)
+}
+
+/// `--cpus` (as a CFS quota per 100 ms), `--cpu-shares`, `--cpuset-cpus`.
+fn cpu(cfg: &CreateConfig) -> Option<oci_spec::runtime::LinuxCpu> {
+    if cfg.nano_cpus.is_none() && cfg.cpu_shares.is_none() && cfg.cpuset_cpus.is_none() {
+        return None;
+    }
+    let mut c = oci_spec::runtime::LinuxCpu::default();
+    if let Some(n) = cfg.nano_cpus.filter(|n| *n > 0) {
+        c.set_quota(Some(crate::cgroups::cfs_quota(n)));
+        c.set_period(Some(crate::cgroups::CFS_PERIOD));
+    }
+    c.set_shares(cfg.cpu_shares);
+    c.set_cpus(cfg.cpuset_cpus.clone());
+    Some(c)
+}
 
 /// Generates the container's runtime spec (and writes its `/etc` files into `userdata`), probing the
 /// host's facts; `container:ID` namespace modes are refused (use [`generate_with`]).
@@ -280,6 +354,7 @@ pub fn generate_with(
     let args = process::command(cfg, inputs.image)?;
     let env = process::environment(cfg, inputs.image, inputs.caller_env, &hostname, &exec_user.home)?;
     let caps = security::capabilities(cfg, &user_spec, &host.bounding_caps)?;
+    let seccomp = seccomp(cfg, &security, Some(&caps))?;
     let user = UserBuilder::default()
         .uid(exec_user.uid)
         .gid(exec_user.gid)
@@ -345,16 +420,18 @@ pub fn generate_with(
         all.extend(rules);
         (devs, all)
     };
-    let resources = LinuxResourcesBuilder::default()
+    let mut resources = LinuxResourcesBuilder::default()
         .devices(device_rules)
         .pids(
             LinuxPidsBuilder::default()
-                .limit(PIDS_LIMIT)
+                .limit(pids_limit(cfg))
                 .build()
                 .expect("limit set"),
         )
         .build()
         .expect("all resource fields set");
+    resources.set_memory(memory(cfg));
+    resources.set_cpu(cpu(cfg));
     let (masked, readonly) = security::kernel_paths(cfg.privileged, &security.mask, &security.unmask);
     let mut sysctl = HashMap::new();
     if !matches!(cfg.network, NetworkMode::Host | NetworkMode::Container(_)) {
@@ -372,6 +449,7 @@ pub fn generate_with(
         .build()
         .expect("all linux fields set");
     linux.set_devices(Some(devices).filter(|d| !d.is_empty()));
+    linux.set_seccomp(seccomp);
 
     let root = RootBuilder::default()
         .path(inputs.rootfs)

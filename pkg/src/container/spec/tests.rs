@@ -216,7 +216,8 @@ fn default_spec_matches_podman() {
             .map(String::as_str),
         Some("0 0")
     );
-    assert!(l.seccomp().is_none());
+    let sc = l.seccomp().as_ref().expect("the default seccomp profile");
+    assert_eq!(sc.default_errno_ret(), Some(38));
 
     let a = s.annotations().as_ref().unwrap();
     assert_eq!(a["io.container.manager"], "libpod");

@@ -18,7 +18,9 @@
 //! 12. hostname, domain name, resource limits;
 //! 13. `chdir(cwd)` (retried after the user change if root may not enter it), bounding set,
 //!     `PR_SET_KEEPCAPS`, groups, gid, uid, capability sets, ambient capabilities;
-//! 14. the process umask, `no_new_privs`, [seccomp will go here];
+//! 14. the process umask, `no_new_privs`, seccomp (runc's order: without `no_new_privs` loading a
+//!     filter needs `CAP_SYS_ADMIN`, so then it is loaded before the user and capability changes of
+//!     step 13, which the filter must allow);
 //! 15. signals unblocked, every descriptor above the container's marked close-on-exec;
 //! 16. `execve` (through `$PATH`), which closes the report pipe: the parent's sign of success.
 //!
@@ -106,6 +108,10 @@ pub(crate) fn run(
             .map_err(Failure::at_index(Step::Rlimit, index))?;
     }
 
+    if !plan.no_new_privs {
+        load_seccomp(sys, plan)?;
+    }
+
     // Enter the working directory as root if possible (it may be readable only by root); if root is
     // refused (a root-squashed network filesystem), try again as the container user.
     let chdir_as_user = match sys.chdir(&plan.cwd) {
@@ -126,14 +132,25 @@ pub(crate) fn run(
     if plan.no_new_privs {
         sys.set_no_new_privs().map_err(Failure::at(Step::NoNewPrivs))?;
     }
-    // Seccomp hook point: the filter is loaded here, after no_new_privs (which lets an unprivileged
-    // process load it) and as late as possible, so it only has to allow what the workload needs
-    // plus `execve` itself.
+    // With no_new_privs (which lets an unprivileged process load it) the filter is loaded as late
+    // as possible, so it only has to allow what the workload needs plus `execve` itself.
+    if plan.no_new_privs {
+        load_seccomp(sys, plan)?;
+    }
 
     sys.unblock_signals().map_err(Failure::at(Step::Signals))?;
     plan.fds.seal(sys).map_err(Failure::at(Step::CloseFds))?;
     let (index, errno) = plan.exec.exec(sys);
     Err(Failure::new(Step::Exec, index, errno))
+}
+
+/// Loads the plan's seccomp filters, in order.
+fn load_seccomp(sys: &dyn Syscall, plan: &InitPlan) -> Result<(), Failure> {
+    for (index, prog) in plan.seccomp.iter().enumerate() {
+        sys.seccomp_filter(prog)
+            .map_err(Failure::at_index(Step::Seccomp, index))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -249,6 +266,59 @@ mod tests {
         assert_eq!(
             plan.error(&failure).to_string(),
             "changing to the working directory /home/u: EACCES: Permission denied"
+        );
+    }
+
+    fn with_seccomp(no_new_privs: bool) -> Spec {
+        let mut spec = default_spec();
+        let profile = crate::seccomp::Profile::default_profile();
+        let arch = crate::seccomp::HostArch::native().unwrap();
+        let caps = ["CAP_CHOWN".to_string()].into_iter().collect();
+        let section = crate::seccomp::resolve(&profile, &caps, &arch, None).unwrap();
+        spec.linux_mut().as_mut().unwrap().set_seccomp(Some(section));
+        let process = spec.process_mut().as_mut().unwrap();
+        process.set_no_new_privileges(Some(no_new_privs));
+        spec
+    }
+
+    #[test]
+    fn seccomp_is_loaded_before_the_capability_drop_without_no_new_privs_and_last_with_it() {
+        let spec = with_seccomp(false);
+        let mut p = plan(&spec);
+        assert_eq!(p.seccomp.len(), 3);
+        let sys = RecordingSyscall::new();
+        run(&sys, &mut p, &FakeParent(&sys), false).unwrap_err();
+        let seccomp: Vec<usize> = (0..sys.calls().len())
+            .filter(|i| sys.calls()[*i].starts_with("seccomp "))
+            .collect();
+        assert_eq!(seccomp.len(), 3);
+        assert!(seccomp[2] < sys.position("drop_bounding") && seccomp[0] > sys.position("pivot_root"));
+
+        let spec = with_seccomp(true);
+        let mut p = plan(&spec);
+        let sys = RecordingSyscall::new();
+        run(&sys, &mut p, &FakeParent(&sys), false).unwrap_err();
+        sys.assert_in_order(&[
+            "capset",
+            "no_new_privs",
+            "seccomp",
+            "seccomp",
+            "seccomp",
+            "unblock_signals",
+        ]);
+    }
+
+    #[test]
+    fn a_refused_filter_is_reported() {
+        let spec = with_seccomp(false);
+        let mut p = plan(&spec);
+        let sys = RecordingSyscall::new();
+        sys.fail("seccomp", Errno::EACCES);
+        let failure = run(&sys, &mut p, &FakeParent(&sys), false).unwrap_err();
+        assert_eq!((failure.step, failure.errno), (Step::Seccomp, Errno::EACCES));
+        assert_eq!(
+            p.error(&failure).to_string(),
+            "loading the seccomp filter: EACCES: Permission denied"
         );
     }
 }

@@ -53,8 +53,22 @@ pub(crate) struct InitPlan {
     pub user: UserPlan,
     pub caps: CapabilityPlan,
     pub no_new_privs: bool,
+    /// Seccomp filters to load in order (compiled from `linux.seccomp`); empty: none.
+    pub seccomp: Vec<seccompiler::BpfProgram>,
     pub cwd: CString,
     pub exec: ExecPlan,
+}
+
+/// The BPF programs of a `linux.seccomp` section, for the host architecture.
+fn seccomp_programs(
+    section: Option<&oci_spec::runtime::LinuxSeccomp>,
+) -> Result<Vec<seccompiler::BpfProgram>, RuntimeError> {
+    let Some(section) = section else {
+        return Ok(Vec::new());
+    };
+    let arch = crate::seccomp::HostArch::native()
+        .ok_or_else(|| RuntimeError::Unsupported("seccomp on this architecture".into()))?;
+    crate::seccomp::compile(section, &arch).map_err(RuntimeError::invalid)
 }
 
 // The constants are `u32` on glibc and `c_int` on musl.
@@ -217,9 +231,7 @@ impl InitPlan {
                 value: cstring(value, "sysctl value")?,
             });
         }
-        if linux.seccomp().is_some() {
-            return Err(RuntimeError::Unsupported("seccomp profiles".into()));
-        }
+        let seccomp = seccomp_programs(linux.seccomp().as_ref())?;
 
         let container = ContainerParts {
             rootfs: Some(rootfs),
@@ -232,6 +244,7 @@ impl InitPlan {
             FdPlan::new(req.stdio, &req.preserve_fds)?,
             container,
             parts,
+            seccomp,
         ))
     }
 
@@ -240,11 +253,13 @@ impl InitPlan {
         let parts = process_parts(req.process)?;
         let namespaces = NamespacePlan::for_exec(req.container_pid)?;
         let fds = FdPlan::new(req.stdio, &req.preserve_fds)?;
+        let seccomp = seccomp_programs(req.seccomp)?;
         Ok(InitPlan::assemble(
             namespaces,
             fds,
             ContainerParts::default(),
             parts,
+            seccomp,
         ))
     }
 
@@ -253,6 +268,7 @@ impl InitPlan {
         fds: FdPlan,
         container: ContainerParts,
         parts: ProcessParts,
+        seccomp: Vec<seccompiler::BpfProgram>,
     ) -> Self {
         InitPlan {
             namespaces,
@@ -268,6 +284,7 @@ impl InitPlan {
             user: parts.user,
             caps: parts.caps,
             no_new_privs: parts.no_new_privs,
+            seccomp,
             cwd: parts.cwd,
             exec: parts.exec,
         }
@@ -338,6 +355,7 @@ impl InitPlan {
                 credentials::capability_name(failure.index)
             ),
             Step::NoNewPrivs => "setting no_new_privs".into(),
+            Step::Seccomp => "loading the seccomp filter".into(),
             Step::Signals => "resetting signal handling".into(),
             Step::CloseFds => "closing inherited file descriptors".into(),
             other => format!("container setup step {other:?}"),

@@ -375,6 +375,28 @@ impl Syscall for LinuxSyscall {
         prctl(libc::PR_SET_NO_NEW_PRIVS, 1)
     }
 
+    fn seccomp_filter(&self, prog: &[seccompiler::sock_filter]) -> SysResult<()> {
+        let len = libc::c_ushort::try_from(prog.len()).map_err(|_| Errno::EINVAL)?;
+        let fprog = libc::sock_fprog {
+            len,
+            filter: prog.as_ptr() as *mut libc::sock_filter,
+        };
+        // SAFETY: fprog points at `prog` (seccompiler's sock_filter has the kernel's layout), which
+        // outlives the call; the kernel copies the program.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_seccomp,
+                libc::SECCOMP_SET_MODE_FILTER,
+                0 as libc::c_uint,
+                &fprog as *const libc::sock_fprog,
+            )
+        };
+        if r < 0 {
+            return Err(Errno::last());
+        }
+        Ok(())
+    }
+
     fn drop_bounding_cap(&self, cap: u32) -> SysResult<()> {
         prctl(libc::PR_CAPBSET_DROP, libc::c_ulong::from(cap))
     }

@@ -368,6 +368,10 @@ impl Syscall for RecordingSyscall {
         self.record("no_new_privs".to_string())
     }
 
+    fn seccomp_filter(&self, prog: &[seccompiler::sock_filter]) -> SysResult<()> {
+        self.record(format!("seccomp {} instructions", prog.len()))
+    }
+
     fn drop_bounding_cap(&self, cap: u32) -> SysResult<()> {
         self.record(format!("drop_bounding {cap}"))
     }
