@@ -8,6 +8,7 @@
 //! - [`hostile`]: layers that try to write outside their extraction directory.
 //! - [`table`]: parsing and alignment checks of Podman-style tables.
 
+pub mod cbuild;
 pub mod container;
 pub mod hostile;
 pub mod image;

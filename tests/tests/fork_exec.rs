@@ -11,10 +11,9 @@ use std::time::Duration;
 /// A static `sdsend MSG` that sends MSG to `$NOTIFY_SOCKET`, built here with the machine's C compiler
 /// (busybox's nc cannot talk to unix sockets).
 fn sdsend_binary(dir: &std::path::Path) -> Vec<u8> {
-    std::fs::create_dir_all(dir).unwrap();
-    let src = dir.join("sdsend.c");
-    std::fs::write(
-        &src,
+    harness::cbuild::static_binary(
+        dir,
+        "sdsend",
         r#"#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,18 +30,6 @@ int main(int argc, char **argv) {
 }
 "#,
     )
-    .unwrap();
-    let out = dir.join("sdsend");
-    let status = Command::new("cc")
-        .args(["-static", "-O2", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status();
-    assert!(
-        status.is_ok_and(|s| s.success()),
-        "building the static sdsend helper needs cc and libc's static library"
-    );
-    std::fs::read(out).unwrap()
 }
 
 fn listener(s: &Selkie, name: &str) -> (UnixDatagram, String) {

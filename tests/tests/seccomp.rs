@@ -19,10 +19,9 @@ const PODMAN_PROFILE: &str = "/usr/share/containers/seccomp.json";
 /// A static `scprobe` that makes each system call of interest with `syscall(2)` and prints `name errno`
 /// (0 on success), then `Seccomp N` from `/proc/self/status`.
 fn probe_binary(dir: &Path) -> Vec<u8> {
-    std::fs::create_dir_all(dir).unwrap();
-    let src = dir.join("scprobe.c");
-    std::fs::write(
-        &src,
+    harness::cbuild::static_binary(
+        dir,
+        "scprobe",
         r#"#define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -51,18 +50,6 @@ int main(void) {
 }
 "#,
     )
-    .unwrap();
-    let out = dir.join("scprobe");
-    let status = Command::new("cc")
-        .args(["-static", "-O2", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .status();
-    assert!(
-        status.is_ok_and(|s| s.success()),
-        "building the static scprobe helper needs cc and libc's static library"
-    );
-    std::fs::read(out).unwrap()
 }
 
 fn setup() -> Selkie {

@@ -19,21 +19,6 @@ pub struct V1 {
     hierarchies: Vec<Hierarchy>,
 }
 
-/// Super-block options that are not controllers.
-const NOT_CONTROLLERS: &[&str] = &[
-    "rw",
-    "ro",
-    "xattr",
-    "clone_children",
-    "noprefix",
-    "cpuset_v2_mode",
-    "favordynmods",
-    "nosuid",
-    "nodev",
-    "noexec",
-    "relatime",
-];
-
 impl V1 {
     pub fn new(hierarchies: Vec<Hierarchy>) -> V1 {
         V1 { hierarchies }
@@ -41,9 +26,23 @@ impl V1 {
 
     /// The v1 hierarchies of the calling process's mount namespace.
     pub fn from_mountinfo() -> V1 {
-        V1::new(parse_mountinfo(
-            &std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default(),
-        ))
+        V1::from_layout(crate::runtime::CgroupLayout::detect())
+    }
+
+    /// The v1 hierarchies of a layout the runtime read (the same parse mounts them into containers).
+    pub(crate) fn from_layout(layout: crate::runtime::CgroupLayout) -> V1 {
+        let hierarchies = match layout {
+            crate::runtime::CgroupLayout::Unified => vec![],
+            crate::runtime::CgroupLayout::Hierarchies(hs) => hs
+                .into_iter()
+                .filter(|h| h.fstype == "cgroup" && !h.options.is_empty())
+                .map(|h| Hierarchy {
+                    mount: Path::new("/sys/fs/cgroup").join(&h.dir),
+                    controllers: h.options.split(',').map(str::to_string).collect(),
+                })
+                .collect(),
+        };
+        V1::new(hierarchies)
     }
 
     fn dir_of(&self, controller: &str, path: &str) -> Option<PathBuf> {
@@ -52,37 +51,6 @@ impl V1 {
             .find(|h| h.controllers.iter().any(|c| c == controller))
             .map(|h| join(&h.mount, path))
     }
-}
-
-/// Parses `/proc/self/mountinfo` for `cgroup` (v1) mounts.
-pub fn parse_mountinfo(text: &str) -> Vec<Hierarchy> {
-    let mut out: Vec<Hierarchy> = vec![];
-    for line in text.lines() {
-        let Some((left, right)) = line.split_once(" - ") else {
-            continue;
-        };
-        let mut r = right.split(' ');
-        if r.next() != Some("cgroup") {
-            continue;
-        }
-        let super_opts = r.nth(1).unwrap_or("");
-        let Some(mount) = left.split(' ').nth(4) else {
-            continue;
-        };
-        let controllers: Vec<String> = super_opts
-            .split(',')
-            .filter(|o| !NOT_CONTROLLERS.contains(o) && !o.starts_with("release_agent="))
-            .map(str::to_string)
-            .collect();
-        if controllers.is_empty() || out.iter().any(|h| h.controllers == controllers) {
-            continue;
-        }
-        out.push(Hierarchy {
-            mount: PathBuf::from(mount.replace("\\040", " ")),
-            controllers,
-        });
-    }
-    out
 }
 
 fn join(mount: &Path, path: &str) -> PathBuf {
@@ -221,11 +189,11 @@ mod tests {
 33 30 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
 34 30 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
 ";
-        let h = parse_mountinfo(text);
+        let v1 = V1::from_layout(crate::runtime::CgroupLayout::parse(text));
+        let h = &v1.hierarchies;
         assert_eq!(h.len(), 3);
         assert_eq!(h[0].controllers, vec!["name=systemd"]);
         assert_eq!(h[1].controllers, vec!["cpu", "cpuacct"]);
-        let v1 = V1::new(h);
         assert_eq!(
             v1.dir_of("cpu", "/selkie/abc"),
             Some(PathBuf::from("/sys/fs/cgroup/cpu,cpuacct/selkie/abc"))

@@ -579,20 +579,16 @@ pub fn stop(engine: &Engine, rec: &ContainerRecord, timeout: Option<u32>) -> Res
     Ok(true)
 }
 
-/// `--stop-signal`, else the image's StopSignal, else SIGTERM.
+/// The signal `stop` sends ([`super::spec::stop_signal`]), reading the image's config only when needed.
 pub fn stop_signal(engine: &Engine, cfg: &CreateConfig) -> Result<i32> {
-    if let Some(s) = &cfg.stop_signal {
-        return super::parse::parse_stop_signal(s);
-    }
-    let image_signal = image_store::Digest::from_hex(&cfg.image_id)
-        .ok()
-        .and_then(|id| engine.store.read_blob(&id).ok())
-        .and_then(|b| ImageConfigFile::parse(&b).ok())
-        .and_then(|c| c.config.stop_signal);
-    match image_signal {
-        Some(s) => super::parse::parse_stop_signal(&s),
-        None => Ok(libc::SIGTERM),
-    }
+    let image = match cfg.stop_signal {
+        Some(_) => None,
+        None => image_store::Digest::from_hex(&cfg.image_id)
+            .ok()
+            .and_then(|id| engine.store.read_blob(&id).ok())
+            .and_then(|b| ImageConfigFile::parse(&b).ok()),
+    };
+    super::spec::stop_signal(cfg, image.as_ref())
 }
 
 /// Removes a container; a running one only with `force` (it is killed first).

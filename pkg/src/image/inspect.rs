@@ -3,28 +3,13 @@
 use super::config::ImageConfigFile;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::reference::split_name;
 use image_store::ImageRecord;
 use serde_json::{json, Value};
 
 pub fn inspect(engine: &Engine, r: &ImageRecord) -> Result<Value> {
     let config = ImageConfigFile::parse(&engine.store.read_blob(&r.id)?)
         .map_err(|e| Error::InvalidArchive(format!("image {}: {e}", r.id.short())))?;
-    let repo_digests: Vec<String> = r
-        .repo_digests
-        .iter()
-        .cloned()
-        .chain(
-            r.names
-                .iter()
-                .map(|n| format!("{}@{}", split_name(n).0, r.manifest_digest)),
-        )
-        .fold(vec![], |mut v, d| {
-            if !v.contains(&d) {
-                v.push(d)
-            }
-            v
-        });
+    let repo_digests = super::list::repo_digests(r);
     let lower: Vec<String> = r
         .layers
         .iter()

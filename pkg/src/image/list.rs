@@ -164,7 +164,8 @@ fn glob(pattern: &str, text: &str) -> bool {
     go(pattern.as_bytes(), text.as_bytes())
 }
 
-fn repo_digests(r: &ImageRecord) -> Vec<String> {
+/// `repo@digest` for every name of the image, after the ones recorded at pull or push.
+pub fn repo_digests(r: &ImageRecord) -> Vec<String> {
     let mut out = r.repo_digests.clone();
     for n in &r.names {
         let rd = format!("{}@{}", split_name(n).0, r.manifest_digest);

@@ -8,7 +8,8 @@ use base64::Engine as _;
 
 /// Verifies `user`/`password` at `registry` (`host[:port]`).
 pub fn verify(registry: &str, user: &str, password: &str, opts: &TransportOptions) -> Result<()> {
-    let mut endpoint = super::direct_endpoint(registry, opts)?;
+    let conf = crate::config::registries::load()?;
+    let mut endpoint = super::direct_endpoint(&conf, registry, opts)?;
     endpoint.repository.clear();
     super::block_on(1, async {
         match ping(&endpoint, user, password, opts, false).await {

@@ -13,7 +13,7 @@ pub mod pull;
 pub mod push;
 pub mod shortnames;
 
-use crate::config::registries::{self, Endpoint};
+use crate::config::registries::{Endpoint, RegistriesConf};
 use crate::error::Result;
 use crate::reference::Reference;
 use std::io::IsTerminal;
@@ -56,21 +56,24 @@ pub struct TransportOptions {
 /// name its alias or one per unqualified-search registry (tried in order; without a terminal there is no
 /// prompt, as Podman).
 /// Also returns Podman's line saying how a short name was resolved (`Resolved "x" as an alias (FILE)`).
-pub fn candidates(reference: &Reference) -> Result<(Vec<Reference>, Option<String>)> {
+/// Each operation parses registries.conf once ([`crate::config::registries::load`]) and passes it to these.
+pub fn candidates(conf: &RegistriesConf, reference: &Reference) -> Result<(Vec<Reference>, Option<String>)> {
     if !reference.is_short() {
         return Ok((vec![reference.normalized()], None));
     }
-    let conf = registries::load()?;
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    let resolution = shortnames::candidates(&conf, reference, terminal)?;
+    let resolution = shortnames::candidates(conf, reference, terminal)?;
     let description = resolution.description();
     Ok((resolution.candidates, description))
 }
 
 /// Where to pull `candidate` from: its mirrors, then its (possibly rewritten) location; `--tls-verify`
 /// overrides registries.conf's `insecure`.
-pub fn endpoints(candidate: &Reference, opts: &TransportOptions) -> Result<Vec<Endpoint>> {
-    let conf = registries::load()?;
+pub fn endpoints(
+    conf: &RegistriesConf,
+    candidate: &Reference,
+    opts: &TransportOptions,
+) -> Result<Vec<Endpoint>> {
     let mut endpoints = conf.lookup(&candidate.normalized())?.endpoints;
     if let Some(verify) = opts.tls_verify {
         for e in &mut endpoints {
@@ -81,8 +84,7 @@ pub fn endpoints(candidate: &Reference, opts: &TransportOptions) -> Result<Vec<E
 }
 
 /// The registry itself, without mirrors (push and login), with `--tls-verify` applied.
-pub fn direct_endpoint(name: &str, opts: &TransportOptions) -> Result<Endpoint> {
-    let conf = registries::load()?;
+pub fn direct_endpoint(conf: &RegistriesConf, name: &str, opts: &TransportOptions) -> Result<Endpoint> {
     let mut e = conf.direct_endpoint(name)?;
     if let Some(verify) = opts.tls_verify {
         e.insecure = !verify;

@@ -96,14 +96,15 @@ pub fn pull(engine: &Engine, input: &str, opts: &PullOptions) -> Result<ImageRec
 async fn pull_async(engine: &Engine, input: &str, opts: &PullOptions) -> Result<ImageRecord> {
     let progress = Progress::new(opts.quiet);
     let reference = Reference::parse(input)?;
-    let (candidates, description) = super::candidates(&reference)?;
+    let conf = crate::config::registries::load()?;
+    let (candidates, description) = super::candidates(&conf, &reference)?;
     if let Some(d) = description {
         progress.say(&d);
     }
     let mut last_error = None;
     for candidate in &candidates {
         progress.say(&format!("Trying to pull {candidate}..."));
-        for endpoint in super::endpoints(candidate, &opts.transport)? {
+        for endpoint in super::endpoints(&conf, candidate, &opts.transport)? {
             match pull_from(engine, candidate, &endpoint, opts, &progress).await {
                 Ok(rec) => return Ok(rec),
                 // Another search registry or mirror may have it.
@@ -428,7 +429,8 @@ pub fn ensure_local(engine: &Engine, image: &str, policy: PullPolicy, opts: &Pul
         Err(e) => return Err(e),
     };
     // `localhost/` names are local by definition: Podman never pulls them.
-    let local_only = Reference::parse(image).is_ok_and(|r| r.domain.as_deref() == Some(crate::reference::LOCALHOST));
+    let local_only =
+        Reference::parse(image).is_ok_and(|r| r.domain.as_deref() == Some(crate::reference::LOCALHOST));
     match policy {
         PullPolicy::Never => Ok(()),
         _ if local_only => Ok(()),
@@ -453,7 +455,8 @@ fn up_to_date(engine: &Engine, image: &str, opts: &PullOptions) -> Result<bool> 
         .map(|d| d.to_string())
         .collect();
     let remote = super::block_on(1, async {
-        for endpoint in super::endpoints(&name, &opts.transport)? {
+        let conf = crate::config::registries::load()?;
+        for endpoint in super::endpoints(&conf, &name, &opts.transport)? {
             let what = wanted(&name);
             let found = connect(&endpoint, &opts.transport, |remote| {
                 let what = what.clone();

@@ -39,7 +39,8 @@ async fn push_async(engine: &Engine, image: &str, dest: Option<&str>, opts: &Pus
             Reference::parse(&name)?.normalized()
         }
     };
-    let endpoint = super::endpoints(&target, &opts.transport)?
+    let conf = crate::config::registries::load()?;
+    let endpoint = super::endpoints(&conf, &target, &opts.transport)?
         .into_iter()
         .last()
         .ok_or_else(|| Error::InvalidInput(format!("{target}: no registry to push to")))?;
