@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # bench/run.sh: container start latency and `ps`, selkie against Podman 4.3.1, side by side in one run.
 #
-#   run --rm IMAGE true          (Podman with its default network, and with --network none)
+#   run --rm IMAGE true          (both engines on their default bridge network `podman`, through netavark;
+#                                 and both with --network none, loopback only)
 #   run -d IMAGE sleep 1000 + rm -f
 #   ps -a with 200 containers in the store
+#   exec CONTAINER true, into a running container
 #
 # Both engines load the same busybox image (made by bench/mkarchive.py) into throw-away stores under $T;
 # hyperfine interleaves nothing itself, so each command is measured with warm-up runs and the medians are
@@ -44,12 +46,22 @@ $P load -q -i "$T/busybox.tar" >/dev/null
 
 json="$T/results.json"
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$json" \
-    -n "selkie run --rm" "$S run --rm localhost/bench true" \
-    -n "podman run --rm" "$P run --rm localhost/bench true" \
+    -n "selkie run --rm (bridge)" "$S run --rm localhost/bench true" \
+    -n "selkie run --rm --network none" "$S run --rm --network none localhost/bench true" \
+    -n "podman run --rm (bridge)" "$P run --rm localhost/bench true" \
     -n "podman run --rm --network none" "$P run --rm --network none localhost/bench true" \
     -n "selkie run -d + rm -f" "sh -c '$S rm -f \$($S run -d localhost/bench sleep 1000) >/dev/null'" \
     -n "podman run -d + rm -f" "sh -c '$P rm -f -t 0 \$($P run -d localhost/bench sleep 1000) >/dev/null'" \
     >/dev/null
+
+$S run -d --name ex localhost/bench sleep 1000 >/dev/null
+$P run -d --network none --name ex localhost/bench sleep 1000 >/dev/null
+json_exec="$T/exec.json"
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$json_exec" \
+    -n "selkie exec" "$S exec ex true" \
+    -n "podman exec" "$P exec ex true" >/dev/null
+$S rm -f ex >/dev/null
+$P rm -f -t 0 ex >/dev/null
 
 for i in $(seq 200); do $S create --name "c$i" localhost/bench true >/dev/null; done
 for i in $(seq 200); do $P create --name "c$i" localhost/bench true >/dev/null; done
@@ -58,7 +70,7 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$json_ps" \
     -n "selkie ps -a (200)" "$S ps -a" \
     -n "podman ps -a (200)" "$P ps -a" >/dev/null
 
-python3 - "$json" "$json_ps" <<'PY'
+python3 - "$json" "$json_ps" "$json_exec" <<'PY'
 import json, sys
 res = {}
 for f in sys.argv[1:]:
@@ -67,8 +79,9 @@ for f in sys.argv[1:]:
 def line(a, b):
     print(f"{a:34s} {res[a]*1000:9.1f} ms   {b:34s} {res[b]*1000:9.1f} ms   ratio {res[a]/res[b]:.3f}")
 print("medians (ms); ratio = selkie / podman")
-line("selkie run --rm", "podman run --rm")
-line("selkie run --rm", "podman run --rm --network none")
+line("selkie run --rm (bridge)", "podman run --rm (bridge)")
+line("selkie run --rm --network none", "podman run --rm --network none")
 line("selkie run -d + rm -f", "podman run -d + rm -f")
 line("selkie ps -a (200)", "podman ps -a (200)")
+line("selkie exec", "podman exec")
 PY

@@ -4,7 +4,9 @@
 mod attach;
 mod cli;
 mod commands;
+mod complete;
 mod exit;
+mod man;
 mod output;
 
 use clap::{CommandFactory, FromArgMatches};
@@ -20,6 +22,8 @@ fn main() {
                 .map(|n| n.to_string_lossy().into_owned())
         })
         .unwrap_or_else(|| "selkie".into());
+    // A TAB in a shell runs `SELKIE_COMPLETE=SHELL selkie -- WORDS`: answer it and exit before anything else.
+    complete::hook(&argv0);
     let code = match run(&argv0) {
         Ok(()) => 0,
         Err(e) => report(&e),
@@ -40,6 +44,10 @@ fn run(argv0: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     let ctx = cli::Context::new(&cli);
+    // A rootless user's commands run in the user namespace where they are root (still single-threaded here).
+    if cli.command.as_ref().is_some_and(commands::enters_user_namespace) {
+        pkg::rootless::enter()?;
+    }
     match cli.command {
         Some(cmd) => commands::dispatch(cmd, &ctx),
         None => Err(Exit::usage(format!("missing command '{argv0} COMMAND'")).into()),

@@ -36,7 +36,7 @@ pub fn list_styled(
     json_rows: impl FnOnce() -> Vec<Value>,
     json: format::JsonStyle,
 ) -> anyhow::Result<()> {
-    let fmt = OutputFormat::parse(user_format.unwrap_or(default_table))?;
+    let fmt = parse(user_format.unwrap_or(default_table))?;
     let text = match &fmt {
         OutputFormat::Json => {
             let opts = format::RenderOptions {
@@ -58,19 +58,25 @@ pub fn list_styled(
 pub fn inspect(user_format: Option<&str>, values: &[Value]) -> anyhow::Result<()> {
     let text = match user_format {
         None => format::json_pretty(&Value::Array(values.to_vec())),
-        Some(f) => format::render_each(&OutputFormat::parse(f)?, values)?,
+        Some(f) => format::render_each(&parse(f)?, values)?,
     };
     write_out(&text)
 }
 
 /// Prints one object with a template, or as JSON for `json`.
 pub fn inspect_one(user_format: &str, value: &Value) -> anyhow::Result<()> {
-    let fmt = OutputFormat::parse(user_format)?;
+    let fmt = parse(user_format)?;
     let text = match fmt {
         OutputFormat::Json => format::json_pretty(value),
         _ => format::render_each(&fmt, std::slice::from_ref(value))?,
     };
     write_out(&text)
+}
+
+/// A user's `--format`; a template that does not parse is quoted in the error, since Go's message
+/// (`bad character U+007B '{'`) alone does not say which flag value was wrong.
+fn parse(user_format: &str) -> anyhow::Result<OutputFormat> {
+    OutputFormat::parse(user_format).map_err(|e| anyhow::anyhow!("{e}: in --format {user_format:?}"))
 }
 
 fn write_out(text: &str) -> anyhow::Result<()> {
@@ -122,4 +128,41 @@ fn scalar(v: &Value) -> String {
         Value::Array(a) if a.is_empty() => "[]".into(),
         other => other.to_string(),
     }
+}
+
+/// Writes an archive to `path` atomically (beside the target, then renamed, so a failure never leaves a
+/// truncated file), or to stdout, which must not be a terminal (`verb`: "save", "export").
+pub fn write_archive(
+    path: Option<&std::path::Path>,
+    verb: &str,
+    produce: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use std::io::IsTerminal;
+    let Some(path) = path else {
+        if std::io::stdout().is_terminal() {
+            return Err(crate::exit::Exit::usage(format!(
+                "refusing to {verb} to terminal. Use -o flag or redirect"
+            ))
+            .into());
+        }
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout().lock());
+        produce(&mut out)?;
+        out.flush()?;
+        return Ok(());
+    };
+    let tmp = image_store::atomic::temp_sibling(path);
+    let result = (|| -> anyhow::Result<()> {
+        let f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", path.display()))?;
+        let mut w = std::io::BufWriter::with_capacity(256 * 1024, f);
+        produce(&mut w)?;
+        let f = w.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

@@ -454,9 +454,23 @@ fn network_flags() {
     let out = run_rm(&s, &["--network", "none", BUSYBOX, "cat", "/proc/net/dev"]);
     assert_eq!(net_dev_interfaces(&out), vec!["lo"], "--network none:\n{out}");
 
-    let host = net_dev_interfaces(&fs::read_to_string("/proc/net/dev").unwrap());
+    // Containers of tests running alongside come and go on the host's bridges (veths, user-defined
+    // bridges): what was there before and after must be seen, and nothing the host did not have.
+    let host = || net_dev_interfaces(&fs::read_to_string("/proc/net/dev").unwrap());
+    let before = host();
     let out = run_rm(&s, &["--network", "host", BUSYBOX, "cat", "/proc/net/dev"]);
-    assert_eq!(net_dev_interfaces(&out), host, "--network host:\n{out}");
+    let after = host();
+    let seen = net_dev_interfaces(&out);
+    for i in before.iter().filter(|i| after.contains(i)) {
+        assert!(seen.contains(i), "--network host: {i} missing:\n{out}");
+    }
+    for i in seen.iter().filter(|i| !i.starts_with("veth")) {
+        assert!(
+            before.contains(i) || after.contains(i),
+            "--network host: {i} is not the host's:\n{out}"
+        );
+    }
+    assert!(seen.len() > 1, "--network host sees more than loopback:\n{out}");
 
     let host_ns = fs::read_link("/proc/self/ns/net").unwrap();
     let out = run_rm(&s, &["--net", "host", BUSYBOX, "readlink", "/proc/self/ns/net"]);

@@ -5,11 +5,14 @@
 use harness::rootfs::busybox_image;
 use harness::selkie::Selkie;
 
+// The address on the default bridge differs from run to run (the previous container's lease may not be
+// released yet): /etc/hosts is compared without it.
 // `Seccomp:` but not `Seccomp_filters:`: runc loads the profile as one libseccomp filter, the built-in
 // runtime as a stack of seccompiler filters (one per action; tests/seccomp.rs compares the verdicts).
 const PROBE: &str = "id; grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; ls /dev; \
     cut -d' ' -f2,3 /proc/self/mounts | grep -v '^/sys/fs/cgroup/' | sort; env | sort; \
-    ulimit -n; ulimit -Hn; cat /etc/hosts /etc/resolv.conf /etc/hostname; pwd; echo $$";
+    ulimit -n; ulimit -Hn; sed 's/^10\\.88\\.[0-9.]*/BRIDGE-IP/' /etc/hosts; \
+    cat /etc/resolv.conf /etc/hostname; pwd; echo $$";
 
 fn probe(s: &Selkie, runtime: Option<&str>, extra: &[&str]) -> String {
     let mut args = vec!["run", "--rm", "--name", "probe", "--hostname", "h"];
@@ -40,6 +43,17 @@ fn builtin_and_runc_show_the_same_container() {
         &["-u", "1000", "-w", "/tmp", "-e", "A=1"][..],
         &["--read-only"][..],
         &["--privileged"][..],
+        &["--cap-drop", "ALL", "--cap-add", "NET_ADMIN,sys_time"][..],
+        &["-u", "1000", "--cap-add", "NET_RAW"][..],
+        &["--security-opt", "no-new-privileges"][..],
+        &[
+            "--security-opt",
+            "unmask=ALL",
+            "--security-opt",
+            "mask=/etc/hostname",
+        ][..],
+        &["--security-opt", "seccomp=unconfined"][..],
+        &["--device", "/dev/fuse", "--group-add", "10"][..],
     ] {
         let builtin = probe(&s, None, extra);
         let runc = probe(&s, Some("runc"), extra);

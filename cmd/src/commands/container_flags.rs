@@ -67,7 +67,7 @@ pub struct ContainerFlags {
     #[arg(short, long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
     pub interactive: bool,
     /// IPC namespace to use (host, private, ns:PATH, container:ID)
-    #[arg(long)]
+    #[arg(long, add = crate::complete::namespaces())]
     pub ipc: Option<String>,
     /// Set metadata on container (key=value)
     #[arg(short, long = "label", value_name = "LABEL")]
@@ -84,11 +84,41 @@ pub struct ContainerFlags {
     /// Assign a name to the container
     #[arg(long)]
     pub name: Option<String>,
-    /// Connect a container to a network (none, host, private, ns:PATH, container:ID)
-    #[arg(long, alias = "net")]
+    /// Connect a container to a network (bridge, none, host, private, NAME, ns:PATH, container:ID)
+    #[arg(long, alias = "net", add = crate::complete::networks())]
     pub network: Option<String>,
-    /// PID namespace to use (host, private, ns:PATH, container:ID)
+    /// Add a custom host-to-IP mapping (host:ip)
+    #[arg(long = "add-host", value_name = "HOST:IP")]
+    pub add_host: Vec<String>,
+    /// Set custom DNS servers
+    #[arg(long = "dns", value_name = "IP")]
+    pub dns: Vec<String>,
+    /// Set custom DNS options
+    #[arg(long = "dns-option", value_name = "OPTION")]
+    pub dns_option: Vec<String>,
+    /// Set custom DNS search domains
+    #[arg(long = "dns-search", value_name = "DOMAIN")]
+    pub dns_search: Vec<String>,
+    /// Expose a port or a range of ports (published with -P)
+    #[arg(long = "expose", value_name = "PORT")]
+    pub expose: Vec<String>,
+    /// Specify a static IPv4 address for the container
+    #[arg(long, value_name = "IP")]
+    pub ip: Option<String>,
+    /// Container MAC address (e.g. 92:d0:c6:0a:29:33)
+    #[arg(long = "mac-address", value_name = "MAC")]
+    pub mac_address: Option<String>,
+    /// Add network-scoped alias for the container
+    #[arg(long = "network-alias", value_name = "ALIAS")]
+    pub network_alias: Vec<String>,
+    /// Do not create /etc/hosts within the container, instead use the version from the image
     #[arg(long)]
+    pub no_hosts: bool,
+    /// Publish all exposed ports to random ports on the host interface
+    #[arg(short = 'P', long)]
+    pub publish_all: bool,
+    /// PID namespace to use (host, private, ns:PATH, container:ID)
+    #[arg(long, add = crate::complete::namespaces())]
     pub pid: Option<String>,
     /// Pass a number of additional file descriptors into the container
     #[arg(long, default_value_t = 0)]
@@ -96,11 +126,14 @@ pub struct ContainerFlags {
     /// Tune container pids limit (set -1 for unlimited)
     #[arg(long, value_name = "LIMIT", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
+    /// Publish a container's port to the host ([IP:]HOST_PORT:CONTAINER_PORT[/PROTO])
+    #[arg(short = 'p', long, value_name = "PORT")]
+    pub publish: Vec<String>,
     /// Give extended privileges to container
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value_t = false, action = ArgAction::Set)]
     pub privileged: bool,
     /// Pull image policy (always, missing, never, newer)
-    #[arg(long, default_value = "missing")]
+    #[arg(long, default_value = "missing", add = crate::complete::pull_policies())]
     pub pull: String,
     /// Suppress output information when pulling images
     #[arg(short, long)]
@@ -147,8 +180,17 @@ pub struct ContainerFlags {
     /// Username or UID (format: <name|uid>[:<group|gid>])
     #[arg(short, long)]
     pub user: Option<String>,
+    /// User namespace to use (host, keep-id, nomap, auto[:size=N])
+    #[arg(long, value_name = "USERNS")]
+    pub userns: Option<String>,
+    /// UID map for the user namespace (CONTAINER_UID:FROM_UID:AMOUNT)
+    #[arg(long, value_name = "UIDMAP")]
+    pub uidmap: Vec<String>,
+    /// GID map for the user namespace (CONTAINER_GID:FROM_GID:AMOUNT)
+    #[arg(long, value_name = "GIDMAP")]
+    pub gidmap: Vec<String>,
     /// UTS namespace to use (host, private, ns:PATH, container:ID)
-    #[arg(long)]
+    #[arg(long, add = crate::complete::namespaces())]
     pub uts: Option<String>,
     /// Bind mount a volume into the container
     #[arg(short = 'v', long = "volume", value_name = "VOLUME")]
@@ -258,6 +300,10 @@ impl ContainerFlags {
             .map_err(anyhow::Error::msg)?
             .filter(|n| *n > 0);
         let cgroups: CgroupsMode = self.cgroups.parse().map_err(anyhow::Error::msg)?;
+        let (network_mode, networks) = match self.network.as_deref() {
+            Some(n) => pkg::network::parse_network_flag(n)?,
+            None => Default::default(),
+        };
         Ok(CreateConfig {
             image: if self.rootfs {
                 String::new()
@@ -285,12 +331,7 @@ impl ContainerFlags {
             privileged: self.privileged,
             init: self.init,
             mounts,
-            network: self
-                .network
-                .as_deref()
-                .map(parse::parse_network)
-                .transpose()?
-                .unwrap_or_default(),
+            network: network_mode,
             pid: ns("pid", &self.pid)?,
             ipc: ns("ipc", &self.ipc)?,
             uts: ns("uts", &self.uts)?,
@@ -301,8 +342,8 @@ impl ContainerFlags {
             detach_keys: self.detach_keys.clone(),
             runtime: self.runtime.clone(),
             default_capabilities: None,
-            cap_add: self.cap_add.clone(),
-            cap_drop: self.cap_drop.clone(),
+            cap_add: comma_list(&self.cap_add),
+            cap_drop: comma_list(&self.cap_drop),
             security_opt: self.security_opt.clone(),
             devices: self.devices.clone(),
             sdnotify: self.sdnotify.clone(),
@@ -314,6 +355,25 @@ impl ContainerFlags {
             cpuset_cpus: self.cpuset_cpus.clone(),
             pids_limit: self.pids_limit,
             cgroups,
+            publish: self.publish.clone(),
+            network_options: pkg::network::NetworkOptions {
+                networks,
+                ip: self.ip.clone(),
+                mac: self.mac_address.clone(),
+                aliases: comma_list(&self.network_alias),
+                dns: comma_list(&self.dns),
+                dns_search: comma_list(&self.dns_search),
+                dns_options: comma_list(&self.dns_option),
+                add_hosts: self.add_host.clone(),
+                no_hosts: self.no_hosts,
+                publish_all: self.publish_all,
+                expose: comma_list(&self.expose),
+            },
+            userns: pkg::rootless::mapping::UsernsConfig {
+                mode: self.userns.clone().unwrap_or_default(),
+                uidmap: comma_list(&self.uidmap),
+                gidmap: comma_list(&self.gidmap),
+            },
         })
     }
 }
@@ -326,4 +386,14 @@ fn socket_activation() -> Option<(u32, Option<String>)> {
     }
     let count: u32 = std::env::var("LISTEN_FDS").ok()?.parse().ok()?;
     (count > 0).then(|| (count, std::env::var("LISTEN_FDNAMES").ok()))
+}
+
+/// Podman's string-slice flags take several values in one, comma-separated (`--cap-add A,B`).
+fn comma_list(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect()
 }

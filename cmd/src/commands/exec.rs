@@ -43,6 +43,7 @@ pub struct ExecArgs {
     #[arg(short, long)]
     pub workdir: Option<String>,
     /// The container
+    #[arg(add = crate::complete::containers(crate::complete::State::Running))]
     pub container: String,
     /// Command and arguments
     #[arg(required = true, allow_hyphen_values = true)]
@@ -51,6 +52,9 @@ pub struct ExecArgs {
 
 impl ExecArgs {
     pub fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        // The exec'd process is cloned from this one: run from a sealed view of the binary first
+        // (re-executes this command once; CVE-2019-5736, see `pkg::runtime::reexec_sealed`).
+        let _ = pkg::runtime::reexec_sealed();
         let engine = ctx.engine()?;
         let rec = lifecycle::find(&engine, &self.container)?;
         let mut env = vec![];

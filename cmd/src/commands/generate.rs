@@ -76,7 +76,7 @@ pub struct SystemdArgs {
     )]
     pub stop_timeout: Option<u32>,
     /// The container
-    #[arg(value_name = "CONTAINER")]
+    #[arg(value_name = "CONTAINER", add = crate::complete::containers(crate::complete::State::Any))]
     pub container: String,
 }
 

@@ -13,7 +13,7 @@ const DEFAULT_TABLE: &str = "table {{.ID}}\t{{.Created}}\t{{.CreatedBy}}\t{{.Siz
 )]
 pub struct HistoryArgs {
     /// Change the output to JSON or a Go template
-    #[arg(long)]
+    #[arg(long, add = crate::complete::history_format())]
     pub format: Option<String>,
     /// Display sizes and dates in human readable format
     #[arg(short = 'H', long, default_value_t = true)]
@@ -25,6 +25,7 @@ pub struct HistoryArgs {
     #[arg(short, long)]
     pub quiet: bool,
     /// The image
+    #[arg(add = crate::complete::images())]
     pub image: String,
 }
 

@@ -56,6 +56,7 @@ impl ImageCommand {
 )]
 pub struct ExistsArgs {
     /// The image to look for
+    #[arg(add = crate::complete::images())]
     pub image: String,
 }
 

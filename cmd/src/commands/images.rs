@@ -21,10 +21,10 @@ pub struct ImagesArgs {
     #[arg(short, long)]
     pub all: bool,
     /// Filter output based on conditions provided (reference, dangling, label, id)
-    #[arg(short, long = "filter", value_name = "FILTER")]
+    #[arg(short, long = "filter", value_name = "FILTER", add = crate::complete::image_filters())]
     pub filters: Vec<String>,
     /// Change the output format to JSON or a Go template
-    #[arg(long)]
+    #[arg(long, add = crate::complete::image_format())]
     pub format: Option<String>,
     /// Do not print column headings
     #[arg(short = 'n', long)]
@@ -42,6 +42,7 @@ pub struct ImagesArgs {
     #[arg(long)]
     pub digests: bool,
     /// Optional image name to list (a reference filter)
+    #[arg(add = crate::complete::images())]
     pub image: Option<String>,
 }
 
@@ -83,7 +84,7 @@ impl ImagesArgs {
             default,
             self.noheading,
             HEADERS,
-            || list::template_rows(&images, self.no_trunc),
+            || list::template_rows(&images, self.no_trunc, Some(&self.sort)),
             || list::json_rows(&images, &engine),
         )
     }

@@ -20,7 +20,7 @@ pub struct ImportArgs {
     #[arg(short, long)]
     pub quiet: bool,
     /// The tarball (a path, or - for stdin)
-    #[arg(value_name = "PATH")]
+    #[arg(value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub path: String,
     /// Name for the new image
     #[arg(value_name = "REFERENCE")]

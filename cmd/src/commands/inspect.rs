@@ -11,16 +11,16 @@ use clap::Args;
 )]
 pub struct InspectArgs {
     /// Format the output to a Go template or json
-    #[arg(short, long)]
+    #[arg(short, long, add = crate::complete::inspect_format())]
     pub format: Option<String>,
     /// Specify inspect-object type (image, container, all)
-    #[arg(short, long = "type", default_value = "all")]
+    #[arg(short, long = "type", default_value = "all", add = crate::complete::inspect_types())]
     pub kind: String,
     /// Display total file size
     #[arg(short, long)]
     pub size: bool,
     /// Objects to inspect
-    #[arg(required = true, value_name = "NAME")]
+    #[arg(required = true, value_name = "NAME", add = crate::complete::objects())]
     pub names: Vec<String>,
 }
 
@@ -44,10 +44,10 @@ impl InspectArgs {
 )]
 pub struct ImageInspectArgs {
     /// Format the output to a Go template or json
-    #[arg(short, long)]
+    #[arg(short, long, add = crate::complete::inspect_format())]
     pub format: Option<String>,
     /// Images to inspect
-    #[arg(required = true, value_name = "IMAGE")]
+    #[arg(required = true, value_name = "IMAGE", add = crate::complete::images())]
     pub images: Vec<String>,
 }
 
@@ -94,13 +94,13 @@ fn inspect_images(
 )]
 pub struct ContainerInspectArgs {
     /// Format the output to a Go template or json
-    #[arg(short, long)]
+    #[arg(short, long, add = crate::complete::inspect_format())]
     pub format: Option<String>,
     /// Display total file size
     #[arg(short, long)]
     pub size: bool,
     /// Containers to inspect
-    #[arg(required = true, value_name = "CONTAINER")]
+    #[arg(required = true, value_name = "CONTAINER", add = crate::complete::containers(crate::complete::State::Any))]
     pub containers: Vec<String>,
 }
 

@@ -50,7 +50,7 @@ pub struct LogsArgs {
     #[arg(long, value_name = "TIMESTAMP")]
     pub until: Option<String>,
     /// Containers whose logs to print
-    #[arg(value_name = "CONTAINER")]
+    #[arg(value_name = "CONTAINER", add = crate::complete::containers(crate::complete::State::Any))]
     pub containers: Vec<String>,
 }
 

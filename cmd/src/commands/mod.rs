@@ -1,9 +1,15 @@
 //! One module per command (Podman's names). Each parses its flags and makes one engine call.
 
+mod attach;
+mod commit;
+mod completion;
 mod container;
 mod container_flags;
+mod cp;
 mod create;
+mod diff;
 mod exec;
+mod export;
 mod generate;
 mod history;
 mod image;
@@ -14,6 +20,10 @@ mod inspect;
 mod load;
 mod login;
 mod logs;
+mod mount;
+mod network;
+mod pause;
+mod port;
 mod ps;
 mod pull;
 mod push;
@@ -23,26 +33,45 @@ mod rmi;
 mod run;
 mod save;
 mod start;
+mod stats;
 mod stop;
 mod tag;
+mod top;
+mod unshare;
 mod version;
 mod volume;
 
 use crate::cli::Context;
 use clap::Subcommand;
+pub use unshare::enters_user_namespace;
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Attach to a running container
+    Attach(attach::AttachArgs),
+    /// Create new image based on the changed container
+    Commit(commit::CommitArgs),
+    /// Generate shell autocompletions
+    Completion(completion::CompletionArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(container::ContainerCommand),
     /// The monitor of one container (started by run and start)
     #[command(name = "container-monitor", hide = true)]
     ContainerMonitor(rm::MonitorArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(cp::CpArgs),
     /// Create but do not start a container
     Create(create::CreateArgs),
+    /// Display the changes to the object's file system
+    Diff(diff::DiffArgs),
     /// Run a process in a running container
     Exec(exec::ExecArgs),
+    /// Export container's filesystem contents as a tar archive
+    Export(export::ExportArgs),
+    /// Write the man pages into a directory (used by scripts/install)
+    #[command(name = "generate-man-pages", hide = true)]
+    GenerateManPages(crate::man::ManArgs),
     /// Generate structured data based on containers, pods or volumes
     #[command(subcommand)]
     Generate(generate::GenerateCommand),
@@ -69,6 +98,10 @@ pub enum Command {
     Login(login::LoginArgs),
     /// Log out of a container registry
     Logout(login::LogoutArgs),
+    /// Mount a working container's root filesystem
+    Mount(mount::MountArgs),
+    /// Pause all the processes in one or more containers
+    Pause(pause::PauseArgs),
     /// List containers
     Ps(ps::PsArgs),
     /// Pull an image from a registry
@@ -89,10 +122,21 @@ pub enum Command {
     Save(save::SaveArgs),
     /// Start one or more containers
     Start(start::StartArgs),
+    /// Display a live stream of container resource usage statistics
+    Stats(stats::StatsArgs),
     /// Stop one or more containers
     Stop(stop::StopArgs),
     /// Add an additional name to a local image
     Tag(tag::TagArgs),
+    /// Display the running processes of a container
+    Top(top::TopArgs),
+    /// Unmount working container's root filesystem
+    #[command(visible_alias = "umount")]
+    Unmount(mount::UnmountArgs),
+    /// Run a command in a modified user namespace
+    Unshare(unshare::UnshareArgs),
+    /// Unpause the processes in one or more containers
+    Unpause(pause::UnpauseArgs),
     /// Remove names from a local image
     Untag(tag::UntagArgs),
     /// Display the selkie version information
@@ -100,12 +144,25 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
+    /// List port mappings or a specific mapping for the container
+    Port(port::PortArgs),
     /// Block on one or more containers
     Wait(stop::WaitArgs),
 }
 
 pub fn dispatch(cmd: Command, ctx: &Context) -> anyhow::Result<()> {
     match cmd {
+        Command::Attach(a) => a.run(ctx),
+        Command::Commit(a) => a.run(ctx),
+        Command::Cp(a) => a.run(ctx),
+        Command::Diff(a) => a.run(ctx),
+        Command::Export(a) => a.run(ctx),
+        Command::Mount(a) => a.run(ctx),
+        Command::Unmount(a) => a.run(ctx),
+        Command::Completion(a) => a.run(ctx),
         Command::Container(c) => c.run(ctx),
         Command::ContainerMonitor(a) => a.run(ctx),
         Command::Exec(a) => a.run(ctx),
@@ -122,6 +179,7 @@ pub fn dispatch(cmd: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Wait(a) => a.run(ctx),
         Command::Create(a) => a.run(ctx),
         Command::Generate(c) => c.run(ctx),
+        Command::GenerateManPages(a) => a.run(ctx),
         Command::History(a) => a.run(ctx),
         Command::Image(c) => c.run(ctx),
         Command::Images(a) => a.run(ctx),
@@ -136,7 +194,14 @@ pub fn dispatch(cmd: Command, ctx: &Context) -> anyhow::Result<()> {
         Command::Save(a) => a.run(ctx),
         Command::Tag(a) => a.run(ctx),
         Command::Untag(a) => a.run(ctx),
+        Command::Pause(a) => a.run(ctx),
+        Command::Unpause(a) => a.run(ctx),
+        Command::Unshare(a) => a.run(ctx),
+        Command::Top(a) => a.run(ctx),
+        Command::Stats(a) => a.run(ctx),
         Command::Version(a) => a.run(ctx),
         Command::Volume(c) => c.run(ctx),
+        Command::Network(c) => c.run(ctx),
+        Command::Port(a) => a.run(ctx),
     }
 }

@@ -22,10 +22,10 @@ pub struct PsArgs {
     #[arg(short, long)]
     pub all: bool,
     /// Filter output based on conditions given (id, name, status, ancestor, label, exited)
-    #[arg(short, long = "filter", value_name = "FILTER")]
+    #[arg(short, long = "filter", value_name = "FILTER", add = crate::complete::container_filters())]
     pub filters: Vec<String>,
     /// Pretty-print containers to JSON or using a Go template
-    #[arg(long)]
+    #[arg(long, add = crate::complete::container_format())]
     pub format: Option<String>,
     /// Print the n last created containers (all states)
     #[arg(short = 'n', long)]

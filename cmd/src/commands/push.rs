@@ -22,6 +22,7 @@ pub struct PushArgs {
     #[arg(short, long)]
     pub format: Option<String>,
     /// The image to push
+    #[arg(add = crate::complete::images())]
     pub image: String,
     /// Where to push it (default: the image's name)
     pub destination: Option<String>,

@@ -26,7 +26,7 @@ pub struct RmArgs {
     #[arg(short = 't', long = "time")]
     pub time: Option<u32>,
     /// Containers to remove
-    #[arg(value_name = "CONTAINER")]
+    #[arg(value_name = "CONTAINER", add = crate::complete::containers(crate::complete::State::Any))]
     pub containers: Vec<String>,
 }
 
@@ -86,6 +86,7 @@ impl RmArgs {
 #[command(after_help = "Examples:\n  selkie rename focused_cori test1\n  selkie rename 860a4b23 webserver")]
 pub struct RenameArgs {
     /// The container
+    #[arg(add = crate::complete::containers(crate::complete::State::Any))]
     pub container: String,
     /// Its new name
     pub name: String,
@@ -108,6 +109,7 @@ impl RenameArgs {
 )]
 pub struct ExistsArgs {
     /// The container to look for
+    #[arg(add = crate::complete::containers(crate::complete::State::Any))]
     pub container: String,
     /// Also check for containers not created by selkie (there are none)
     #[arg(long)]

@@ -21,7 +21,7 @@ pub struct RmiArgs {
     #[arg(short, long)]
     pub ignore: bool,
     /// Images to remove
-    #[arg(value_name = "IMAGE")]
+    #[arg(value_name = "IMAGE", add = crate::complete::images())]
     pub images: Vec<String>,
 }
 

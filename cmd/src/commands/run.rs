@@ -20,6 +20,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub flags: ContainerFlags,
     /// The image (or, with --rootfs, the root filesystem directory)
+    #[arg(add = crate::complete::images())]
     pub image: String,
     /// Command and arguments (default: the image's)
     #[arg(allow_hyphen_values = true)]

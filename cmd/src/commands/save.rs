@@ -1,11 +1,8 @@
 //! `save`: images to a docker-archive or oci-archive, written atomically to a file or to stdout.
 
 use crate::cli::Context;
-use crate::exit::Exit;
-use anyhow::Context as _;
 use clap::Args;
 use pkg::image::save::{self, ArchiveFormat};
-use std::io::{IsTerminal, Write};
 
 #[derive(Args, Debug)]
 #[command(
@@ -16,7 +13,7 @@ pub struct SaveArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
     /// Save image to docker-archive or oci-archive
-    #[arg(long, default_value = "docker-archive")]
+    #[arg(long, default_value = "docker-archive", add = crate::complete::archive_formats())]
     pub format: String,
     /// Suppress the output
     #[arg(short, long)]
@@ -28,7 +25,7 @@ pub struct SaveArgs {
     #[arg(long)]
     pub compress: bool,
     /// Images to save
-    #[arg(required = true, value_name = "IMAGE")]
+    #[arg(required = true, value_name = "IMAGE", add = crate::complete::images())]
     pub images: Vec<String>,
 }
 
@@ -36,34 +33,8 @@ impl SaveArgs {
     pub fn run(self, ctx: &Context) -> anyhow::Result<()> {
         let format: ArchiveFormat = self.format.parse()?;
         let engine = ctx.engine()?;
-        match &self.output {
-            Some(path) => {
-                // Write beside the target and rename, so a failed save never leaves a truncated archive.
-                let tmp = image_store::atomic::temp_sibling(path);
-                let result = (|| -> anyhow::Result<()> {
-                    let f = std::fs::File::create(&tmp)
-                        .with_context(|| format!("creating {}", path.display()))?;
-                    let mut w = std::io::BufWriter::with_capacity(256 * 1024, f);
-                    save::save(&engine, &self.images, format, &mut w)?;
-                    let f = w.into_inner().map_err(|e| e.into_error())?;
-                    f.sync_all()?;
-                    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-                    Ok(())
-                })();
-                if result.is_err() {
-                    let _ = std::fs::remove_file(&tmp);
-                }
-                result
-            }
-            None => {
-                if std::io::stdout().is_terminal() {
-                    return Err(Exit::usage("refusing to save to terminal. Use -o flag or redirect").into());
-                }
-                let mut out = std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout().lock());
-                save::save(&engine, &self.images, format, &mut out)?;
-                out.flush()?;
-                Ok(())
-            }
-        }
+        crate::output::write_archive(self.output.as_deref(), "save", |out| {
+            Ok(save::save(&engine, &self.images, format, out)?)
+        })
     }
 }

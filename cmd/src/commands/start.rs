@@ -22,7 +22,7 @@ pub struct StartArgs {
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub sig_proxy: bool,
     /// Containers to start
-    #[arg(required = true, value_name = "CONTAINER")]
+    #[arg(required = true, value_name = "CONTAINER", add = crate::complete::containers(crate::complete::State::Startable))]
     pub containers: Vec<String>,
 }
 

@@ -47,7 +47,7 @@ pub struct StopArgs {
     #[arg(short = 't', long = "time", visible_alias = "timeout")]
     pub time: Option<u32>,
     /// Containers to stop
-    #[arg(value_name = "CONTAINER")]
+    #[arg(value_name = "CONTAINER", add = crate::complete::containers(crate::complete::State::Running))]
     pub containers: Vec<String>,
 }
 
@@ -85,10 +85,10 @@ pub struct KillArgs {
     #[arg(short, long)]
     pub all: bool,
     /// Signal to send to the container
-    #[arg(short, long, default_value = "KILL")]
+    #[arg(short, long, default_value = "KILL", add = crate::complete::signals())]
     pub signal: String,
     /// Containers to signal
-    #[arg(value_name = "CONTAINER")]
+    #[arg(value_name = "CONTAINER", add = crate::complete::containers(crate::complete::State::Running))]
     pub containers: Vec<String>,
 }
 
@@ -113,7 +113,7 @@ impl KillArgs {
 #[command(after_help = "Examples:\n  selkie wait --interval 2s ctrID\n  selkie wait mywebserver myftpserver")]
 pub struct WaitArgs {
     /// Condition to wait on (stopped, exited, running)
-    #[arg(long, default_value = "stopped")]
+    #[arg(long, default_value = "stopped", add = crate::complete::wait_conditions())]
     pub condition: Vec<String>,
     /// Time interval to wait before polling for completion (accepted; selkie polls adaptively)
     #[arg(short, long, default_value = "250ms")]
@@ -122,7 +122,7 @@ pub struct WaitArgs {
     #[arg(long)]
     pub ignore: bool,
     /// Containers to wait for
-    #[arg(required = true, value_name = "CONTAINER")]
+    #[arg(required = true, value_name = "CONTAINER", add = crate::complete::containers(crate::complete::State::Any))]
     pub containers: Vec<String>,
 }
 
@@ -157,7 +157,7 @@ pub struct RestartArgs {
     #[arg(short = 't', long = "time")]
     pub time: Option<u32>,
     /// Containers to restart
-    #[arg(value_name = "CONTAINER")]
+    #[arg(value_name = "CONTAINER", add = crate::complete::containers(crate::complete::State::Any))]
     pub containers: Vec<String>,
 }
 

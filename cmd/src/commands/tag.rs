@@ -9,6 +9,7 @@ use clap::Args;
 )]
 pub struct TagArgs {
     /// The image to tag
+    #[arg(add = crate::complete::images())]
     pub image: String,
     /// New names for it
     #[arg(required = true, value_name = "TARGET_NAME")]
@@ -27,6 +28,7 @@ impl TagArgs {
 )]
 pub struct UntagArgs {
     /// The image to untag
+    #[arg(add = crate::complete::images())]
     pub image: String,
     /// Names to remove (default: all)
     #[arg(value_name = "NAME")]

@@ -94,7 +94,7 @@ impl CreateArgs {
 #[command(after_help = "Examples:\n  selkie volume exists myvol")]
 pub struct ExistsArgs {
     /// The volume to look for (its full name)
-    #[arg(value_name = "VOLUME")]
+    #[arg(value_name = "VOLUME", add = crate::complete::volumes())]
     pub name: String,
 }
 
@@ -122,7 +122,7 @@ pub struct InspectArgs {
     #[arg(short, long, default_value = "json")]
     pub format: String,
     /// Volumes to inspect (full names or unique prefixes)
-    #[arg(value_name = "VOLUME")]
+    #[arg(value_name = "VOLUME", add = crate::complete::volumes())]
     pub names: Vec<String>,
 }
 
@@ -176,10 +176,10 @@ const LS_HEADERS: &[(&str, &str)] = &[("Name", "VOLUME NAME")];
 )]
 pub struct LsArgs {
     /// Filter volume output (name, label, driver, scope, opt, dangling, until)
-    #[arg(short, long = "filter", value_name = "FILTER", value_delimiter = ',')]
+    #[arg(short, long = "filter", value_name = "FILTER", value_delimiter = ',', add = crate::complete::volume_filters())]
     pub filters: Vec<String>,
     /// Format volume output using JSON or a Go template
-    #[arg(long)]
+    #[arg(long, add = crate::complete::volume_format())]
     pub format: Option<String>,
     /// Do not print headers
     #[arg(long)]
@@ -291,7 +291,7 @@ pub struct RmArgs {
     #[arg(short, long, value_name = "SECONDS")]
     pub time: Option<u32>,
     /// Volumes to remove (full names or unique prefixes)
-    #[arg(value_name = "VOLUME")]
+    #[arg(value_name = "VOLUME", add = crate::complete::volumes())]
     pub names: Vec<String>,
 }
 

@@ -33,6 +33,31 @@ pub trait Backend {
     fn oom_killed(&self, path: &str) -> bool;
     /// The directories that make up the cgroup (one per hierarchy on v1).
     fn dirs(&self, path: &str) -> Vec<PathBuf>;
+    /// Freezes (`pause`) or thaws (`unpause`) every process of the cgroup, and returns once the kernel
+    /// reports it done (a freeze that does not complete is undone and is an error).
+    fn set_frozen(&self, path: &str, frozen: bool) -> io::Result<()>;
+    /// Whether the cgroup is frozen or freezing; `None` when it (or the freezer) does not exist.
+    fn frozen(&self, path: &str) -> Option<bool>;
+    /// The PIDs of the processes in the cgroup and the cgroups below it.
+    fn procs(&self, path: &str) -> io::Result<Vec<i32>>;
+    /// What the cgroup's processes have used; an error when the cgroup does not exist.
+    fn usage(&self, path: &str) -> io::Result<Usage>;
+}
+
+/// A cgroup's resource usage, as `stats` reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Memory charged to the cgroup in bytes (v1 `memory.usage_in_bytes`, v2 `memory.current`).
+    pub memory: u64,
+    /// The cgroup's memory limit in bytes; `None` when unlimited.
+    pub memory_limit: Option<u64>,
+    /// CPU time in nanoseconds (v1 `cpuacct.usage`, v2 `usage_usec` of `cpu.stat`).
+    pub cpu_ns: u64,
+    /// Processes and threads (`pids.current`).
+    pub pids: u64,
+    /// Bytes read from and written to block devices.
+    pub block_read: u64,
+    pub block_write: u64,
 }
 
 /// The backend for this host: v2 when `/sys/fs/cgroup` is a `cgroup2` mount, else v1 (or hybrid).
@@ -83,6 +108,31 @@ impl ContainerCgroup {
         self.backend.oom_killed(&self.path)
     }
 
+    /// Freezes (`true`) or thaws the cgroup's processes.
+    pub fn set_frozen(&self, frozen: bool) -> io::Result<()> {
+        self.backend.set_frozen(&self.path, frozen)
+    }
+
+    /// Whether the cgroup is frozen; `None` when there is no such cgroup or no freezer.
+    pub fn frozen(&self) -> Option<bool> {
+        self.backend.frozen(&self.path)
+    }
+
+    /// The processes of the cgroup.
+    pub fn procs(&self) -> io::Result<Vec<i32>> {
+        self.backend.procs(&self.path)
+    }
+
+    /// The cgroup's resource usage.
+    pub fn usage(&self) -> io::Result<Usage> {
+        self.backend.usage(&self.path)
+    }
+
+    /// Whether the cgroup exists (in any hierarchy).
+    pub fn exists(&self) -> bool {
+        self.backend.dirs(&self.path).iter().any(|d| d.is_dir())
+    }
+
     pub fn remove(&self) -> io::Result<()> {
         self.backend.remove(&self.path)
     }
@@ -90,7 +140,7 @@ impl ContainerCgroup {
 
 /// Removes container `id`'s cgroup if it exists (`rm`).
 pub fn remove_container(id: &str) {
-    if nix::unistd::geteuid().is_root() {
+    if !crate::rootless::is_rootless() {
         let _ = detect().remove(&container_path(id));
     }
 }
@@ -98,7 +148,7 @@ pub fn remove_container(id: &str) {
 /// Moves `pid` into container `id`'s cgroup where it exists (`exec`); none (`--cgroups=disabled`,
 /// rootless) is not an error.
 pub fn join_container(id: &str, pid: i32) -> io::Result<()> {
-    if !nix::unistd::geteuid().is_root() {
+    if crate::rootless::is_rootless() {
         return Ok(());
     }
     for dir in detect().dirs(&container_path(id)) {
@@ -118,6 +168,16 @@ pub(crate) fn write_file(path: &Path, value: &str) -> io::Result<()> {
     std::fs::write(path, value).map_err(|e| io_context(e, format!("writing {value:?} to {}", path.display())))
 }
 
+/// Sends SIGKILL to every process listed in `dir`'s `cgroup.procs`.
+pub(crate) fn kill_procs(dir: &Path) {
+    if let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) {
+        for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+            let _ =
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+}
+
 /// Sends SIGKILL to every process listed in `procs` (a `cgroup.procs` file) and removes `dir`, retrying
 /// while the killed processes finish dying. A missing directory is success.
 pub(crate) fn kill_and_rmdir(dir: &Path) -> io::Result<()> {
@@ -126,14 +186,7 @@ pub(crate) fn kill_and_rmdir(dir: &Path) -> io::Result<()> {
     }
     let mut last = None;
     for attempt in 0..100 {
-        if let Ok(procs) = std::fs::read_to_string(dir.join("cgroup.procs")) {
-            for pid in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
-            }
-        }
+        kill_procs(dir);
         match std::fs::remove_dir(dir) {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -149,6 +202,41 @@ pub(crate) fn kill_and_rmdir(dir: &Path) -> io::Result<()> {
         last.expect("an error was recorded"),
         format!("removing cgroup {}", dir.display()),
     ))
+}
+
+/// The PIDs in `cgroup.procs` of `dir` and of every cgroup below it.
+pub(crate) fn procs_below(dir: &Path) -> io::Result<Vec<i32>> {
+    let text = std::fs::read_to_string(dir.join("cgroup.procs"))
+        .map_err(|e| io_context(e, format!("reading {}", dir.join("cgroup.procs").display())))?;
+    let mut pids: Vec<i32> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                pids.extend(procs_below(&e.path()).unwrap_or_default());
+            }
+        }
+    }
+    Ok(pids)
+}
+
+/// A number from a one-value cgroup file (`pids.current`); `None` when missing or `max`.
+pub(crate) fn read_u64(path: &Path) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// Polls `done` for up to about five seconds.
+pub(crate) fn wait_for(mut done: impl FnMut() -> bool) -> bool {
+    for attempt in 0..500 {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(if attempt < 20 {
+            1
+        } else {
+            10
+        }));
+    }
+    done()
 }
 
 /// Reads `key N` from a flat-keyed cgroup file (`memory.events`, `memory.oom_control`).

@@ -1,7 +1,10 @@
 //! cgroup v1 (and the v1 half of a hybrid host): the container's cgroup is a directory of the same
 //! path in every mounted v1 hierarchy, each limit written into its controller's hierarchy.
 
-use super::{io_context, kill_and_rmdir, read_key, write_file, Backend};
+use super::{
+    io_context, kill_and_rmdir, kill_procs, procs_below, read_key, read_u64, wait_for, write_file, Backend,
+    Usage,
+};
 use oci_spec::runtime::LinuxResources;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -154,6 +157,11 @@ impl Backend for V1 {
     }
 
     fn remove(&self, path: &str) -> io::Result<()> {
+        // A frozen process does not die of SIGKILL until it is thawed: kill, then thaw.
+        if let (Some(dir), Some(true)) = (self.dir_of("freezer", path), self.frozen(path)) {
+            kill_procs(&dir);
+            let _ = write_file(&dir.join("freezer.state"), "THAWED");
+        }
         let mut first = Ok(());
         for h in &self.hierarchies {
             if let Err(e) = kill_and_rmdir(&join(&h.mount, path)) {
@@ -174,6 +182,113 @@ impl Backend for V1 {
     fn dirs(&self, path: &str) -> Vec<PathBuf> {
         self.hierarchies.iter().map(|h| join(&h.mount, path)).collect()
     }
+
+    fn set_frozen(&self, path: &str, frozen: bool) -> io::Result<()> {
+        let dir = self.dir_of("freezer", path).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the cgroup v1 freezer controller is not mounted",
+            )
+        })?;
+        if !dir.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("cgroup {} does not exist", dir.display()),
+            ));
+        }
+        let file = dir.join("freezer.state");
+        let want = if frozen { "FROZEN" } else { "THAWED" };
+        // The kernel moves FREEZING to FROZEN only when every task has stopped; writing FROZEN again
+        // retries the tasks that were busy (as runc does).
+        let done = wait_for(|| {
+            write_file(&file, want).is_ok() && std::fs::read_to_string(&file).is_ok_and(|s| s.trim() == want)
+        });
+        if done {
+            return Ok(());
+        }
+        if frozen {
+            let _ = write_file(&file, "THAWED");
+        }
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("{}: the processes did not become {want}", dir.display()),
+        ))
+    }
+
+    fn frozen(&self, path: &str) -> Option<bool> {
+        let dir = self.dir_of("freezer", path)?;
+        let state = std::fs::read_to_string(dir.join("freezer.state")).ok()?;
+        Some(matches!(state.trim(), "FROZEN" | "FREEZING"))
+    }
+
+    fn procs(&self, path: &str) -> io::Result<Vec<i32>> {
+        // Every hierarchy holds the same processes; the freezer's (pause), else the first that exists.
+        let dir = ["freezer", "pids", "memory"]
+            .iter()
+            .filter_map(|c| self.dir_of(c, path))
+            .chain(self.dirs(path))
+            .find(|d| d.is_dir())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no cgroup {path}")))?;
+        procs_below(&dir)
+    }
+
+    fn usage(&self, path: &str) -> io::Result<Usage> {
+        if !self.dirs(path).iter().any(|d| d.is_dir()) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no cgroup {path}"),
+            ));
+        }
+        let file = |controller: &str, name: &str| self.dir_of(controller, path).map(|d| d.join(name));
+        let number = |controller: &str, name: &str| file(controller, name).and_then(|f| read_u64(&f));
+        // An unlimited v1 limit reads as the largest page-aligned i64.
+        let memory_limit = number("memory", "memory.limit_in_bytes").filter(|l| *l < 1 << 62);
+        let (block_read, block_write) = self
+            .dir_of("blkio", path)
+            .map(|d| block_io(&d))
+            .unwrap_or_default();
+        Ok(Usage {
+            memory: number("memory", "memory.usage_in_bytes").unwrap_or(0),
+            memory_limit,
+            cpu_ns: number("cpuacct", "cpuacct.usage").unwrap_or(0),
+            pids: number("pids", "pids.current").unwrap_or(0),
+            block_read,
+            block_write,
+        })
+    }
+}
+
+/// Bytes read and written from `blkio`'s per-device `MAJ:MIN Read N` lines: the first of the
+/// scheduler's and the throttling files that has any device line (runc's order).
+fn block_io(dir: &Path) -> (u64, u64) {
+    for name in [
+        "blkio.io_service_bytes_recursive",
+        "blkio.bfq.io_service_bytes_recursive",
+        "blkio.throttle.io_service_bytes_recursive",
+    ] {
+        let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
+            continue;
+        };
+        let mut any = false;
+        let (mut read, mut write) = (0, 0);
+        for line in text.lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() != 3 {
+                continue;
+            }
+            any = true;
+            let n: u64 = f[2].parse().unwrap_or(0);
+            match f[1].to_ascii_lowercase().as_str() {
+                "read" => read += n,
+                "write" => write += n,
+                _ => {}
+            }
+        }
+        if any {
+            return (read, write);
+        }
+    }
+    (0, 0)
 }
 
 #[cfg(test)]
@@ -199,5 +314,17 @@ mod tests {
             Some(PathBuf::from("/sys/fs/cgroup/cpu,cpuacct/selkie/abc"))
         );
         assert_eq!(v1.dir_of("pids", "/selkie/abc"), None);
+    }
+
+    #[test]
+    fn block_io_sums_reads_and_writes_of_every_device() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("blkio.throttle.io_service_bytes_recursive"),
+            "8:0 Read 4096\n8:0 Write 512\n8:0 Sync 0\n8:16 Read 100\nTotal 4708\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("blkio.io_service_bytes_recursive"), "Total 0\n").unwrap();
+        assert_eq!(block_io(dir.path()), (4196, 512));
     }
 }

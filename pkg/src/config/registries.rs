@@ -50,7 +50,7 @@ impl Env {
                 .map(PathBuf::from)
         };
         Env {
-            uid: nix::unistd::geteuid().as_raw(),
+            uid: crate::rootless::host_euid(),
             home: var("HOME"),
             xdg_runtime_dir: var("XDG_RUNTIME_DIR"),
             xdg_config_home: var("XDG_CONFIG_HOME"),

@@ -48,7 +48,7 @@ pub struct Overrides {
 }
 
 pub fn is_rootless() -> bool {
-    nix::unistd::geteuid().as_raw() != 0
+    crate::rootless::is_rootless()
 }
 
 fn home() -> Option<PathBuf> {
@@ -61,16 +61,13 @@ fn default_paths() -> (PathBuf, PathBuf) {
     if !is_rootless() {
         return ("/var/lib/selkie".into(), "/run/selkie".into());
     }
-    let uid = nix::unistd::geteuid().as_raw();
+    let uid = crate::rootless::host_euid();
     let data = std::env::var_os("XDG_DATA_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| home().map(|h| h.join(".local/share")))
         .unwrap_or_else(|| PathBuf::from(format!("/tmp/selkie-data-{uid}")));
-    let run = std::env::var_os("XDG_RUNTIME_DIR")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(format!("/tmp/selkie-run-{uid}")));
+    let run = crate::rootless::runtime_base(uid);
     (data.join("selkie"), run.join("selkie"))
 }
 

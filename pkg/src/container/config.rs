@@ -159,6 +159,15 @@ pub struct CreateConfig {
     /// `--cgroups`
     #[serde(default)]
     pub cgroups: CgroupsMode,
+    /// `--userns`, `--uidmap`, `--gidmap` (issue: rootless).
+    #[serde(default)]
+    pub userns: crate::rootless::mapping::UsernsConfig,
+    /// `-p/--publish` as given (rootless: forwarded by slirp4netns).
+    #[serde(default)]
+    pub publish: Vec<String>,
+    /// Named networks, `--ip`, `--dns`, `--add-host`, `-P`... (root: bridge networks, `crate::network`).
+    #[serde(default)]
+    pub network_options: crate::network::NetworkOptions,
 }
 
 /// `--cgroups`: whether the container gets a cgroup of its own.

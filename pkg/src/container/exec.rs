@@ -4,7 +4,7 @@
 
 use super::lifecycle;
 use super::paths::ContainerPaths;
-use super::spec::{resolve_user, RootView};
+use super::spec::{resolve_exec_user, RootView};
 use super::store::ContainerRecord;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -29,7 +29,8 @@ pub struct ExecOptions {
 /// Starts the process and returns its host PID (a child of the caller).
 pub fn start(engine: &Engine, rec: &ContainerRecord, opts: &ExecOptions, stdio: [RawFd; 3]) -> Result<i32> {
     let st = lifecycle::state_of(engine, &rec.id);
-    if !st.is_running() {
+    // A process started in a paused container would freeze with it.
+    if !st.is_running() || st.status == super::state::Status::Paused {
         return Err(Error::ContainerState(format!(
             "can only create exec sessions on running containers: container state improper ({} is {})",
             rec.name,
@@ -73,7 +74,7 @@ pub fn start(engine: &Engine, rec: &ContainerRecord, opts: &ExecOptions, stdio: 
     if let Some(u) = &opts.user {
         // Names are the container's: read its /etc through the running container's root.
         let root = RootView::dir(&PathBuf::from(format!("/proc/{}/root", st.pid)));
-        let user = resolve_user(&root, u, &[])?;
+        let user = resolve_exec_user(&root, u)?;
         let built = UserBuilder::default()
             .uid(user.uid)
             .gid(user.gid)
@@ -99,7 +100,10 @@ pub fn start(engine: &Engine, rec: &ContainerRecord, opts: &ExecOptions, stdio: 
         }
     }
     if opts.privileged {
-        let all: HashSet<Capability> = caps::runtime::thread_all_supported()
+        // Every capability of the caller's bounding set, as `run --privileged`: one the caller lacks
+        // (CAP_SYS_RESOURCE on some hosts) could not be raised (EPERM from capset).
+        let all: HashSet<Capability> = caps::read(None, caps::CapSet::Bounding)
+            .map_err(|e| Error::Config(format!("reading the bounding set: {e}")))?
             .iter()
             .filter_map(|c| c.to_string().trim_start_matches("CAP_").parse().ok())
             .collect();

@@ -76,7 +76,7 @@ pub fn inspect(engine: &Engine, rec: &ContainerRecord) -> Result<Value> {
         })
         .collect();
     let network_mode = match &cfg.network {
-        NetworkMode::Private => "private".to_string(),
+        NetworkMode::Private => crate::network::private_mode_name(&cfg).to_string(),
         NetworkMode::None => "none".into(),
         NetworkMode::Host => "host".into(),
         NetworkMode::Path(p) => format!("ns:{}", p.display()),
@@ -133,7 +133,7 @@ pub fn inspect(engine: &Engine, rec: &ContainerRecord) -> Result<Value> {
         },
         "Mounts": mounts,
         "Dependencies": [],
-        "NetworkSettings": {"Ports": {}, "SandboxKey": ""},
+        "NetworkSettings": crate::network::inspect_settings(engine, &rec.id),
         "Namespace": "",
         "IsInfra": false,
         "Config": {

@@ -32,6 +32,10 @@ pub fn create(engine: &Engine, mut cfg: CreateConfig) -> Result<ContainerRecord>
         )));
     }
     apply_containers_conf(&mut cfg)?;
+    crate::rootless::resources::check_limits(&cfg)?;
+    crate::rootless::mapping::resolve_for_create(engine, &mut cfg)?;
+    crate::rootless::slirp::check_publish(&cfg)?;
+    crate::network::check_create(engine, &cfg)?;
     let images = engine.store.images()?;
     let image = match &cfg.rootfs {
         Some(dir) => {
@@ -51,6 +55,21 @@ pub fn create(engine: &Engine, mut cfg: CreateConfig) -> Result<ContainerRecord>
         }
         None => None,
     };
+    // `-P` publishes the image's EXPOSE ports.
+    if cfg.network_options.publish_all {
+        if let Some(ports) = image_config
+            .as_ref()
+            .and_then(|c| c.config.exposed_ports.as_ref())
+        {
+            cfg.network_options.expose.extend(ports.keys().cloned());
+        }
+    }
+    // The image's labels are the container's too, under those given with --label (as Podman).
+    if let Some(labels) = image_config.as_ref().and_then(|c| c.config.labels.as_ref()) {
+        for (k, v) in labels {
+            cfg.labels.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
     if let Some(img) = image {
         cfg.image_id = img.id.hex().to_string();
         // ps shows the name the user used, qualified as stored.
@@ -403,10 +422,9 @@ impl Started {
             match self.reports.read_line(&mut line) {
                 Ok(0) => break,
                 Ok(_) => match Report::decode(&line) {
-                    Some(Report::Exit(code)) => {
-                        let _ = self.monitor.wait();
-                        return Ok(Outcome::Exited(code));
-                    }
+                    // The monitor may still be tearing down the container's network: it is not waited
+                    // for (it has let go of our stdio by now, and is reaped once we exit).
+                    Some(Report::Exit(code)) => return Ok(Outcome::Exited(code)),
                     Some(Report::Detached) => return Ok(Outcome::Detached),
                     _ => continue,
                 },
@@ -536,7 +554,11 @@ pub fn kill(engine: &Engine, rec: &ContainerRecord, signal: nix::sys::signal::Si
         )));
     }
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(st.pid), signal)
-        .map_err(|e| io_error(&format!("signalling container {}", rec.name), e))
+        .map_err(|e| io_error(&format!("signalling container {}", rec.name), e))?;
+    if signal == nix::sys::signal::Signal::SIGKILL {
+        super::pause::thaw_after_signal(&rec.id);
+    }
+    Ok(())
 }
 
 /// Waits until the monitor has recorded the container's exit, or `timeout` passes.
@@ -569,6 +591,7 @@ pub fn stop(engine: &Engine, rec: &ContainerRecord, timeout: Option<u32>) -> Res
     let pid = nix::unistd::Pid::from_raw(st.pid);
     // SAFETY: kill(2) with a signal number validated by `parse_stop_signal`.
     unsafe { libc::kill(pid.as_raw(), signal) };
+    super::pause::thaw_after_signal(&rec.id);
     let secs = timeout.unwrap_or(cfg.stop_timeout);
     if wait_exited(engine, &rec.id, Some(Duration::from_secs(secs as u64))).is_some() {
         return Ok(false);
@@ -602,6 +625,7 @@ pub fn remove(engine: &Engine, rec: &ContainerRecord, force: bool, volumes: bool
             nix::unistd::Pid::from_raw(st.pid),
             nix::sys::signal::Signal::SIGKILL,
         );
+        super::pause::thaw_after_signal(&rec.id);
         wait_exited(engine, &rec.id, Some(Duration::from_secs(30)));
     }
     forget(engine, &rec.id)?;
@@ -614,6 +638,12 @@ pub fn remove(engine: &Engine, rec: &ContainerRecord, force: bool, volumes: bool
 
 /// Drops the record, then the directory (renamed away first so it never looks half-removed).
 fn forget(engine: &Engine, id: &str) -> Result<bool> {
+    forget_keeping_network(engine, id, false)
+}
+
+/// [`forget`]; `keep_network` leaves the bridge network to its monitor, which tears it down itself
+/// once it has reported the exit.
+fn forget_keeping_network(engine: &Engine, id: &str, keep_network: bool) -> Result<bool> {
     let existed = store::update(&engine.store, |db| {
         let before = db.containers.len();
         db.containers.retain(|c| c.id != id);
@@ -621,7 +651,13 @@ fn forget(engine: &Engine, id: &str) -> Result<bool> {
     })?;
     let _ = std::fs::remove_dir_all(super::notify::container_dir(&engine.paths.run_root, id));
     crate::cgroups::remove_container(id);
+    // Bridge networks a killed monitor left set up.
+    if !keep_network {
+        let _ = crate::network::attach::detach(engine, id);
+    }
     let dir = ContainerPaths::new(engine.store.root(), id).dir;
+    // A root filesystem mounted by `selkie mount` goes with the container.
+    super::mount::release(&dir);
     let doomed = engine.store.root().join("tmp").join(format!("rm-{id}"));
     if std::fs::rename(&dir, &doomed).is_ok() {
         let _ = std::fs::remove_dir_all(&doomed);
@@ -629,13 +665,13 @@ fn forget(engine: &Engine, id: &str) -> Result<bool> {
     Ok(existed)
 }
 
-/// `--rm`: called by the monitor once the container has exited.
+/// `--rm`: called by the monitor once the container has exited; the monitor tears its network down.
 pub(crate) fn remove_after_exit(engine: &Engine, id: &str) -> Result<()> {
     let rec = store::read(&engine.store)?
         .containers
         .into_iter()
         .find(|c| c.id == id);
-    forget(engine, id)?;
+    forget_keeping_network(engine, id, true)?;
     if let Some(rec) = rec {
         if !rec.anonymous_volumes.is_empty() {
             // Not forced: a volume another container still mounts stays, as Podman does.
@@ -654,7 +690,7 @@ pub fn status_text(st: &ContainerState, now: chrono::DateTime<chrono::Utc>) -> S
     match st.status {
         Status::Created => "Created".into(),
         Status::Running | Status::Stopping => format!("Up {} ago", since(st.started_at)),
-        Status::Paused => format!("Up {} ago (Paused)", since(st.started_at)),
+        Status::Paused => "Paused".into(),
         Status::Exited => format!(
             "Exited ({}) {} ago",
             st.exit_code.unwrap_or(-1),

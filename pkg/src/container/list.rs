@@ -55,7 +55,9 @@ pub fn list(engine: &Engine, opts: &ListOptions) -> Result<Vec<ContainerRow>> {
     for record in db.containers {
         let paths = ContainerPaths::new(engine.store.root(), &record.id);
         let st = state::read(&paths.dir);
-        let shown = opts.all || opts.last.is_some() || !filters.is_empty() || st.is_running();
+        // Without -a only running containers, as Podman: a paused one is listed by `ps -a`.
+        let running = st.is_running() && st.status != Status::Paused;
+        let shown = opts.all || opts.last.is_some() || !filters.is_empty() || running;
         if !shown || !filters.iter().all(|f| f.matches(&record, &st, images.as_ref())) {
             continue;
         }
@@ -198,9 +200,9 @@ pub fn template_rows(rows: &[ContainerRow], no_trunc: bool) -> Vec<Value> {
             json!({
                 "ID": if no_trunc { c.id.clone() } else { c.id[..12].to_string() },
                 "Image": c.image_name,
-                "ImageID": c.image_id.hex(),
+                "ImageID": if no_trunc { c.image_id.hex() } else { &c.image_id.hex()[..12] },
                 "Command": command_text(c, no_trunc),
-                "Created": since,
+                "Created": crate::image::list::go_time(c.created),
                 "CreatedHuman": since,
                 "RunningFor": since,
                 "CreatedAt": crate::image::list::go_time(c.created),
@@ -218,6 +220,10 @@ pub fn template_rows(rows: &[ContainerRow], no_trunc: bool) -> Vec<Value> {
                 "Networks": "",
                 "Pod": "",
                 "PodName": "",
+                "IsInfra": false,
+                "StartedAt": r.state.started_at.map(|t| t.timestamp()).unwrap_or(0),
+                "ExitedAt": r.state.finished_at.map(|t| t.timestamp()).unwrap_or(0),
+                "Namespaces": {},
             })
         })
         .collect()

@@ -79,15 +79,16 @@ impl Sync {
 
 /// Runs the monitor to the end; returns the process exit code of the monitor itself.
 pub fn run(engine: &Engine, opts: &MonitorOptions) -> i32 {
+    // Start containers from a sealed view of the binary (see `runtime::reexec_sealed`); this
+    // re-executes the monitor once, before it has done anything, and goes on unsealed if it cannot.
+    let _ = crate::runtime::reexec_sealed();
     // SAFETY: the fd was handed to us by the starting command for this purpose alone.
     let mut sync = Sync(unsafe { std::fs::File::from_raw_fd(opts.sync_fd) });
     let _ = nix::unistd::setsid();
     ignore_sigpipe();
     match start_and_watch(engine, opts, &mut sync) {
-        Ok(code) => {
-            sync.send(&Report::Exit(code));
-            0
-        }
+        // The exit was reported as soon as it was known.
+        Ok(_) => 0,
         Err((code, e)) => {
             sync.send(&Report::Error(code, e.to_string()));
             1
@@ -154,6 +155,27 @@ fn start_and_watch(
     // runtime, `runc run` with an external one. `pid` is the container's init on the host.
     // The container's cgroup (built-in runtime only: an external one makes its own from the spec).
     let cgroup = cgroup_for(&cfg, &spec);
+    // Rootless networking: slirp4netns for the container's network namespace, alive until we exit.
+    let slirp_plan = crate::rootless::slirp::SlirpPlan::for_container(&cfg, &engine.paths.run_root, &opts.id)
+        .map_err(engine_err)?;
+    let slirp = std::cell::OnceCell::new();
+    // Root bridge networks: the container joins the network namespace netavark has set up; dropping
+    // `network` tears it down (once the container has exited, or when it failed to start).
+    let hostname = spec.hostname().clone().unwrap_or_default();
+    let network = crate::network::attach::attach(engine, &cfg, &opts.id, &paths.userdata(), &hostname)
+        .map_err(engine_err)?;
+    let spec = match &network {
+        Some(n) => n.join_spec(spec),
+        None => spec,
+    };
+    if network.is_some() && cfg.runtime.is_some() {
+        // An external runtime reads the bundle's config.json.
+        std::fs::write(
+            paths.config_json(),
+            serde_json::to_vec(&spec).expect("a spec serializes"),
+        )
+        .map_err(|e| engine_err(io_err("writing config.json", e)))?;
+    }
     let (waited, pid) = match &cfg.runtime {
         None => {
             let mut req = SpawnRequest::new(&spec, io.container_stdio());
@@ -163,11 +185,16 @@ fn start_and_watch(
                 (),
                 Box<dyn std::error::Error + Send + std::marker::Sync>,
             > {
-                let cg = cgroup.as_ref().expect("only set with a cgroup");
+                if let Some(plan) = &slirp_plan {
+                    let _ = slirp.set(plan.start(pid.as_raw())?);
+                }
+                let Some(cg) = cgroup.as_ref() else {
+                    return Ok(());
+                };
                 let resources = spec.linux().as_ref().and_then(|l| l.resources().as_ref());
                 cg.setup(pid.as_raw(), resources).map_err(|e| e.into())
             };
-            if cgroup.is_some() {
+            if cgroup.is_some() || slirp_plan.is_some() {
                 req.before_exec = Some(&place);
             }
             let spawned = runtime::spawn(&req).map_err(|e| {
@@ -226,6 +253,8 @@ fn start_and_watch(
         error: None,
         ..started
     };
+    // Without the socket the container still runs; only `attach` to it is lost.
+    let mut attach_server = super::attach::AttachServer::bind(&paths.dir).ok();
     state::write(&paths.dir, &started).map_err(|e| engine_err(io_err("writing state", e)))?;
     sync.send(&Report::Started(pid.as_raw()));
     if let (Some(target), super::notify::Mode::Conmon) = (&notify_target, notify_mode) {
@@ -241,8 +270,11 @@ fn start_and_watch(
         waited,
         &io.parent_ends,
         &sigfd,
-        &mut log,
-        opts.attach,
+        Output {
+            log: &mut log,
+            attached: opts.attach,
+            clients: attach_server.as_mut(),
+        },
         &cfg,
         sync,
         proxy.as_ref(),
@@ -257,11 +289,38 @@ fn start_and_watch(
         let _ = cg.remove();
     }
     let _ = state::write(&paths.dir, &done);
-    drop(held);
     if cfg.auto_remove {
         let _ = super::lifecycle::remove_after_exit(engine, &opts.id);
     }
+    sync.send(&Report::Exit(code));
+    if let Some(server) = &mut attach_server {
+        server.finish(code);
+    }
+    // The bridge network's teardown (netavark, tens of milliseconds) comes after the exit is reported,
+    // off the caller's path: the caller's stdio is let go first, so a caller reading our output to its
+    // end is not kept waiting either.
+    // The monitor lock is held until it is done, so a new start of this container waits for it; `rm`
+    // takes the same host-wide network lock and finds the network gone or removes it.
+    if network.is_some() {
+        release_stdio();
+    }
+    drop(network);
+    drop(held);
     Ok(code)
+}
+
+/// Points 0, 1 and 2 at /dev/null: the caller's terminal or pipes are no longer held open.
+fn release_stdio() {
+    if let Ok(null) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+    {
+        for fd in 0..3 {
+            // SAFETY: dup2 onto the standard descriptors, which this process owns.
+            unsafe { libc::dup2(null.as_raw_fd(), fd) };
+        }
+    }
 }
 
 /// The cgroup the built-in runtime's container goes into: none with `--cgroups=disabled`, an external
@@ -269,7 +328,7 @@ fn start_and_watch(
 fn cgroup_for(cfg: &CreateConfig, spec: &oci_spec::runtime::Spec) -> Option<crate::cgroups::ContainerCgroup> {
     if cfg.cgroups == super::config::CgroupsMode::Disabled
         || cfg.runtime.is_some()
-        || !nix::unistd::geteuid().is_root()
+        || crate::rootless::is_rootless()
     {
         return None;
     }
@@ -289,9 +348,15 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T
     serde_json::from_slice(&data).map_err(|e| Error::Config(format!("{} is unreadable: {e}", path.display())))
 }
 
-/// The overlay of the image's layers (top first) under the container's own upper directory.
-fn overlay_for(engine: &Engine, cfg: &CreateConfig, paths: &ContainerPaths) -> Result<Option<OverlayMount>> {
-    if cfg.rootfs.is_some() {
+/// The overlay of the image's layers (top first) under the container's own upper directory; none when
+/// the root is a `--rootfs` directory, or is already mounted at `merged` by `selkie mount` (the runtime
+/// then uses that mount rather than mounting the same upper directory twice).
+pub(crate) fn overlay_for(
+    engine: &Engine,
+    cfg: &CreateConfig,
+    paths: &ContainerPaths,
+) -> Result<Option<OverlayMount>> {
+    if cfg.rootfs.is_some() || super::mount::is_mounted(&paths.merged()) {
         return Ok(None);
     }
     let db = engine.store.images()?;
@@ -326,6 +391,8 @@ struct ParentEnds {
     out: OwnedFd,
     /// stderr pipe (none with a tty: the terminal merges them).
     err: Option<OwnedFd>,
+    /// The write end of a detached interactive container's stdin pipe.
+    stdin: Option<OwnedFd>,
     tty: bool,
 }
 
@@ -349,6 +416,7 @@ impl ContainerIo {
                 parent_ends: ParentEnds {
                     out: pty.master,
                     err: None,
+                    stdin: None,
                     tty: true,
                 },
             });
@@ -358,8 +426,16 @@ impl ContainerIo {
         set_nonblocking(out_r.as_raw_fd());
         set_nonblocking(err_r.as_raw_fd());
         let mut child_ends = vec![];
+        let mut stdin_w = None;
         let stdin = if cfg.interactive && attach {
             0
+        } else if cfg.interactive {
+            // Detached with -i: stdin stays open, fed by `attach` clients through the monitor.
+            let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(to_err("creating a pipe"))?;
+            let raw = r.as_raw_fd();
+            child_ends.push(r);
+            stdin_w = Some(w);
+            raw
         } else {
             let null = std::fs::File::open("/dev/null").map_err(|e| io_err("opening /dev/null", e))?;
             let fd: OwnedFd = null.into();
@@ -376,6 +452,7 @@ impl ContainerIo {
             parent_ends: ParentEnds {
                 out: out_r,
                 err: Some(err_r),
+                stdin: stdin_w,
                 tty: false,
             },
         })
@@ -457,20 +534,36 @@ impl NotifyProxy {
     }
 }
 
+/// Where the container's output goes: the log, the attached terminal, `attach` clients.
+struct Output<'a> {
+    log: &'a mut LogWriter,
+    attached: bool,
+    clients: Option<&'a mut super::attach::AttachServer>,
+}
+
+impl Output<'_> {
+    fn write(&mut self, stream: Stream, data: &[u8]) {
+        let _ = self.log.write(stream, data);
+        if self.attached {
+            write_all(if stream == Stream::Stderr { 2 } else { 1 }, data);
+        }
+        if let Some(c) = self.clients.as_deref_mut() {
+            c.output(stream == Stream::Stderr, data);
+        }
+    }
+}
+
 /// The event loop: output to the log (and terminal), terminal input to the container, until it exits.
-#[allow(clippy::too_many_arguments)]
 fn watch(
     pid: Pid,
     ends: &ParentEnds,
     sigfd: &SignalFd,
-    log: &mut LogWriter,
-    attach: bool,
+    mut output: Output,
     cfg: &CreateConfig,
     sync: &mut Sync,
     proxy: Option<&NotifyProxy>,
 ) -> i32 {
-    let mut attached = attach;
-    let forward_stdin = attach && ends.tty && cfg.interactive;
+    let forward_stdin = output.attached && ends.tty && cfg.interactive;
     let detach_keys = detach_sequence(cfg.detach_keys.as_deref().unwrap_or("ctrl-p,ctrl-q"));
     let mut matched = 0usize;
     let mut buf = vec![0u8; 64 * 1024];
@@ -478,10 +571,16 @@ fn watch(
     let mut out_open = true;
     let mut err_open = ends.err.is_some();
     let mut exit: Option<i32> = check_exit(pid);
+    // Where `attach` clients' input goes: the pty, or the stdin pipe of a detached `-i` container.
+    let client_input = if ends.tty {
+        cfg.interactive.then(|| ends.out.as_raw_fd())
+    } else {
+        ends.stdin.as_ref().map(|w| w.as_raw_fd())
+    };
     loop {
         if let Some(code) = exit {
             // Drain what the container wrote before it exited.
-            drain(ends, log, attached, &mut buf);
+            drain(ends, &mut output, &mut buf);
             return code;
         }
         let sig_fd = borrow(sigfd.as_raw_fd());
@@ -506,6 +605,18 @@ fn watch(
             fds.push(PollFd::new(borrow(p.sock.as_raw_fd()), PollFlags::POLLIN));
             fds.len() - 1
         });
+        let (listen_idx, first_client) = match output.clients.as_deref() {
+            Some(c) => {
+                fds.push(PollFd::new(borrow(c.listener().as_raw_fd()), PollFlags::POLLIN));
+                let listen = fds.len() - 1;
+                fds.extend(
+                    c.clients()
+                        .map(|fd| PollFd::new(borrow(fd.as_raw_fd()), PollFlags::POLLIN)),
+                );
+                (Some(listen), listen + 1)
+            }
+            None => (None, fds.len()),
+        };
         if poll(&mut fds, PollTimeout::NONE).is_err() {
             continue;
         }
@@ -513,6 +624,8 @@ fn watch(
         let (sig_ready, out_ready, err_ready, in_ready) =
             (ready(Some(0)), ready(out_idx), ready(err_idx), ready(in_idx));
         let notify_ready = ready(notify_idx);
+        let listen_ready = ready(listen_idx);
+        let clients_ready: Vec<bool> = (first_client..fds.len()).map(|i| ready(Some(i))).collect();
         drop(fds);
         if notify_ready {
             if let Some(p) = proxy {
@@ -523,19 +636,29 @@ fn watch(
             while let Ok(Some(info)) = sigfd.read_signal() {
                 match info.ssi_signo as i32 {
                     libc::SIGCHLD => exit = exit.or(check_exit(pid)),
-                    libc::SIGWINCH if ends.tty && attached => copy_winsize(0, ends.out.as_raw_fd()),
+                    libc::SIGWINCH if ends.tty && output.attached => copy_winsize(0, ends.out.as_raw_fd()),
                     _ => {}
                 }
             }
         }
-        if out_ready && !copy_out(ends.out.as_raw_fd(), Stream::Stdout, log, attached, &mut buf) {
+        if out_ready && !copy_out(ends.out.as_raw_fd(), Stream::Stdout, &mut output, &mut buf) {
             out_open = false;
         }
         if err_ready {
             if let Some(e) = &ends.err {
-                if !copy_out(e.as_raw_fd(), Stream::Stderr, log, attached, &mut buf) {
+                if !copy_out(e.as_raw_fd(), Stream::Stderr, &mut output, &mut buf) {
                     err_open = false;
                 }
+            }
+        }
+        if let Some(clients) = output.clients.as_deref_mut() {
+            if clients_ready.contains(&true) {
+                for msg in clients.read_ready(&clients_ready) {
+                    client_message(msg, client_input, ends);
+                }
+            }
+            if listen_ready {
+                clients.accept();
             }
         }
         if in_ready {
@@ -545,7 +668,7 @@ fn watch(
                     let (pass, detach) = scan_detach(&buf[..n], &detach_keys, &mut matched);
                     write_all(ends.out.as_raw_fd(), &pass);
                     if detach {
-                        attached = false;
+                        output.attached = false;
                         stdin_open = false;
                         sync.send(&Report::Detached);
                     }
@@ -555,8 +678,30 @@ fn watch(
     }
 }
 
+/// An `attach` client's input or window size, passed to the container.
+fn client_message(msg: super::attach::ClientMessage, input: Option<RawFd>, ends: &ParentEnds) {
+    match msg {
+        super::attach::ClientMessage::Stdin(data) => {
+            if let Some(fd) = input {
+                write_all(fd, &data);
+            }
+        }
+        super::attach::ClientMessage::Resize { rows, cols } if ends.tty => {
+            let ws = libc::winsize {
+                ws_row: rows,
+                ws_col: cols,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            };
+            // SAFETY: TIOCSWINSZ reads the winsize struct we own.
+            unsafe { libc::ioctl(ends.out.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+        }
+        super::attach::ClientMessage::Resize { .. } => {}
+    }
+}
+
 /// Splits input at the detach sequence; bytes of a partial match are held back until it resolves.
-fn scan_detach(input: &[u8], keys: &[u8], matched: &mut usize) -> (Vec<u8>, bool) {
+pub(crate) fn scan_detach(input: &[u8], keys: &[u8], matched: &mut usize) -> (Vec<u8>, bool) {
     let mut pass = Vec::with_capacity(input.len());
     if keys.is_empty() {
         pass.extend_from_slice(input);
@@ -592,16 +737,11 @@ fn check_exit(pid: Pid) -> Option<i32> {
 }
 
 /// Copies what is readable now; false at end of file (or EIO from a pty whose other side closed).
-fn copy_out(fd: RawFd, stream: Stream, log: &mut LogWriter, attached: bool, buf: &mut [u8]) -> bool {
+fn copy_out(fd: RawFd, stream: Stream, output: &mut Output, buf: &mut [u8]) -> bool {
     loop {
         match nix::unistd::read(borrow(fd), buf) {
             Ok(0) => return false,
-            Ok(n) => {
-                let _ = log.write(stream, &buf[..n]);
-                if attached {
-                    write_all(if stream == Stream::Stderr { 2 } else { 1 }, &buf[..n]);
-                }
-            }
+            Ok(n) => output.write(stream, &buf[..n]),
             Err(nix::errno::Errno::EAGAIN) => return true,
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return false,
@@ -609,10 +749,10 @@ fn copy_out(fd: RawFd, stream: Stream, log: &mut LogWriter, attached: bool, buf:
     }
 }
 
-fn drain(ends: &ParentEnds, log: &mut LogWriter, attached: bool, buf: &mut [u8]) {
-    copy_out(ends.out.as_raw_fd(), Stream::Stdout, log, attached, buf);
+fn drain(ends: &ParentEnds, output: &mut Output, buf: &mut [u8]) {
+    copy_out(ends.out.as_raw_fd(), Stream::Stdout, output, buf);
     if let Some(e) = &ends.err {
-        copy_out(e.as_raw_fd(), Stream::Stderr, log, attached, buf);
+        copy_out(e.as_raw_fd(), Stream::Stderr, output, buf);
     }
 }
 

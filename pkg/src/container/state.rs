@@ -2,7 +2,8 @@
 //!
 //! Written only by the process that owns the transition (the monitor for running/exited, `create` for
 //! created), always atomically. Readers check liveness themselves: a container whose monitor was killed
-//! is reported as exited, never as running forever.
+//! is reported as exited, never as running forever. Paused is never written: a running container whose
+//! cgroup is frozen (`pause`) reads as paused, so the freezer is the one record of it.
 
 use chrono::{DateTime, Utc};
 use image_store::atomic::write_atomic;
@@ -81,7 +82,18 @@ pub fn read(container_dir: &Path) -> ContainerState {
                 .get_or_insert_with(|| "the container's monitor exited before recording its exit".into());
         }
     }
+    if st.status == Status::Running && frozen(container_dir) {
+        st.status = Status::Paused;
+    }
     st
+}
+
+/// Whether the cgroup of the container kept in `container_dir` (named by its ID) is frozen.
+fn frozen(container_dir: &Path) -> bool {
+    container_dir
+        .file_name()
+        .and_then(|id| id.to_str())
+        .is_some_and(|id| super::pause::cgroup(id).frozen() == Some(true))
 }
 
 pub fn write(container_dir: &Path, st: &ContainerState) -> std::io::Result<()> {

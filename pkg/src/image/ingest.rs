@@ -144,7 +144,13 @@ fn extract_parallel(tx: &Transaction, jobs: &[Job]) -> Result<Vec<LayerInfo>> {
     if jobs.is_empty() {
         return Ok(vec![]);
     }
-    let opts = ExtractOptions::default();
+    let mut opts = ExtractOptions::default();
+    if crate::rootless::in_user_namespace() {
+        // Rootless overlay is mounted with `userxattr`: opaque directories are marked in `user.` xattrs.
+        opts.whiteouts = image_store::extract::WhiteoutFormat::OverlayUserXattr;
+        // A user without subordinate IDs has one ID: every file is theirs (Podman's ignore_chown_errors).
+        opts.preserve_ownership &= crate::rootless::mapped_ids() > 1;
+    }
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)

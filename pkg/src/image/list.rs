@@ -45,12 +45,8 @@ pub fn list(
     let db = engine.store.images()?;
     let mut out = vec![];
     for rec in db.images {
-        let needs_config = filters.iter().any(|f| matches!(f, Filter::Label(..)));
-        let labels = if needs_config {
-            labels_of(engine, &rec.id)
-        } else {
-            BTreeMap::new()
-        };
+        // Filters and templates (`{{.Labels}}`) both need them; one small config read per image.
+        let labels = labels_of(engine, &rec.id);
         let s = ImageSummary {
             containers: containers_of(&rec.id),
             labels,
@@ -208,7 +204,9 @@ pub fn json_rows(images: &[ImageSummary], engine: &Engine) -> Vec<Value> {
 }
 
 /// Template rows: one per name (`<none>` for an untagged image), with Podman's field names.
-pub fn template_rows(images: &[ImageSummary], no_trunc: bool) -> Vec<Value> {
+/// One row per name (repository and tag), as Podman's `images` lists them; sorting by repository or tag
+/// orders these rows, not the images.
+pub fn template_rows(images: &[ImageSummary], no_trunc: bool, sort: Option<&str>) -> Vec<Value> {
     let now = Utc::now();
     let mut rows = vec![];
     for s in images {
@@ -246,8 +244,8 @@ pub fn template_rows(images: &[ImageSummary], no_trunc: bool) -> Vec<Value> {
                 "CreatedAt": go_time(created),
                 "CreatedTime": go_time(created),
                 "Size": human_size(r.size),
-                "VirtualSize": human_size(r.size),
-                "SharedSize": human_size(0),
+                "VirtualSize": r.size,
+                "SharedSize": 0,
                 "Containers": s.containers,
                 "Labels": s.labels,
                 "Names": r.names,
@@ -259,17 +257,42 @@ pub fn template_rows(images: &[ImageSummary], no_trunc: bool) -> Vec<Value> {
             }));
         }
     }
+    if let Some(key @ ("repository" | "tag")) = sort {
+        let field = if key == "tag" { "Tag" } else { "Repository" };
+        rows.sort_by(|a, b| a[field].as_str().cmp(&b[field].as_str()));
+    }
     rows
 }
 
 /// Go's `time.Time` default formatting, which Podman templates print for timestamps.
 pub fn go_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S%.f +0000 UTC").to_string()
+    // Go's `time.String()`: the fraction only when non-zero, without trailing zeros.
+    let nanos = format!("{:09}", t.timestamp_subsec_nanos());
+    let frac = nanos.trim_end_matches('0');
+    let dot = if frac.is_empty() { "" } else { "." };
+    format!("{}{dot}{frac} +0000 UTC", t.format("%Y-%m-%d %H:%M:%S"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_time_trims_the_fraction_like_go() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        assert_eq!(
+            go_time(t("2023-11-14T22:13:20Z")),
+            "2023-11-14 22:13:20 +0000 UTC"
+        );
+        assert_eq!(
+            go_time(t("2026-11-29T14:04:43.4715870Z")),
+            "2026-11-29 14:04:43.471587 +0000 UTC"
+        );
+        assert_eq!(
+            go_time(t("2026-11-29T14:04:43.580831314Z")),
+            "2026-11-29 14:04:43.580831314 +0000 UTC"
+        );
+    }
 
     #[test]
     fn reference_filter_forms() {

@@ -130,6 +130,9 @@ pub(crate) struct UserPlan {
     pub groups: Vec<u32>,
     /// The umask the process starts with (0022 unless the spec says otherwise).
     pub umask: u32,
+    /// `setgroups` is denied in the caller's user namespace (a rootless one mapped without
+    /// `newgidmap`): the groups cannot change, so it is skipped, as crun does.
+    pub setgroups_denied: bool,
 }
 
 impl UserPlan {
@@ -139,12 +142,16 @@ impl UserPlan {
             gid: user.gid(),
             groups: user.additional_gids().clone().unwrap_or_default(),
             umask: user.umask().unwrap_or(0o022),
+            setgroups_denied: std::fs::read_to_string("/proc/self/setgroups")
+                .is_ok_and(|s| s.trim() == "deny"),
         }
     }
 
     /// `setgroups`, `setresgid`, `setresuid`.
     pub(crate) fn apply(&self, sys: &dyn Syscall) -> Result<(), Failure> {
-        sys.setgroups(&self.groups).map_err(Failure::at(Step::Groups))?;
+        if !self.setgroups_denied {
+            sys.setgroups(&self.groups).map_err(Failure::at(Step::Groups))?;
+        }
         sys.setresgid(self.gid).map_err(Failure::at(Step::Gid))?;
         sys.setresuid(self.uid).map_err(Failure::at(Step::Uid))
     }

@@ -16,7 +16,9 @@
 //! - `rootfs/` — the filesystem view: `mount.rs`, `cgroup.rs`, `device.rs`, `symlink.rs`, and
 //!   `resolve.rs` (every container path resolved inside the root);
 //! - `namespaces.rs`, `credentials.rs` (user, capabilities), `fd.rs` (descriptor table), `exec.rs`
-//!   (`$PATH` lookup and `execve`), `step.rs` (failure reports), `error.rs`.
+//!   (`$PATH` lookup and `execve`), `step.rs` (failure reports), `error.rs`;
+//! - `seal.rs` — [`reexec_sealed`]: the processes that start container processes run from a sealed,
+//!   read-only view of the selkie binary, so no container can write it (CVE-2019-5736).
 //!
 //! What this module must never do: mount anything in the caller's mount namespace, allocate or lock
 //! between `clone` and `execve`, or touch `/proc/self/loginuid`.
@@ -28,6 +30,7 @@ mod fd;
 mod namespaces;
 mod process;
 mod rootfs;
+mod seal;
 mod step;
 mod syscall;
 
@@ -41,6 +44,7 @@ use oci_spec::runtime::{Process, Spec};
 pub use error::RuntimeError;
 /// The host's cgroup mounts, as the runtime reads them; the cgroups module places containers in them.
 pub(crate) use rootfs::cgroup::CgroupLayout;
+pub use seal::{is_sealed, reexec_sealed};
 
 /// An overlay filesystem mounted at `root.path` inside the container's mount namespace, so the merged
 /// view is never visible on the host and disappears with the namespace.

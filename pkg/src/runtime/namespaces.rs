@@ -9,7 +9,12 @@
 //! child, so the caller can wait for it). `exec_in` always takes that road, joining every namespace of
 //! the running container that differs from the caller's.
 //!
-//! User namespaces come later; the intermediate process is where one will be created and mapped.
+//! A new user namespace is created late, by the init itself once the filesystem is set up (just before
+//! the user change), so every mount is made with the caller's credentials and reaches what the caller
+//! can reach (a rootless store the container's IDs could not enter); the parent writes its `uid_map`
+//! and `gid_map` from `linux.uidMappings`/`gidMappings` while the init waits for a second go. The other
+//! namespaces therefore belong to the caller's user namespace: `exec_in` joins them first and the
+//! container's user namespace last. A user namespace given by path is joined first, before the others.
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -44,6 +49,42 @@ pub(crate) struct NamespacePlan {
     pub joins: Vec<NamespaceJoin>,
     /// Whether an intermediate process joins the namespaces and clones the init.
     pub intermediate: bool,
+    /// A new user namespace, unshared by the init after its filesystem setup: the mappings the parent
+    /// writes then.
+    pub user_maps: Option<UserMaps>,
+}
+
+/// The `uid_map` and `gid_map` contents of a new user namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UserMaps {
+    pub uid_map: String,
+    pub gid_map: String,
+}
+
+impl UserMaps {
+    fn from_spec(
+        uids: &[oci_spec::runtime::LinuxIdMapping],
+        gids: &[oci_spec::runtime::LinuxIdMapping],
+    ) -> Self {
+        let text = |maps: &[oci_spec::runtime::LinuxIdMapping]| {
+            maps.iter()
+                .map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size()))
+                .collect::<String>()
+        };
+        UserMaps {
+            uid_map: text(uids),
+            gid_map: text(gids),
+        }
+    }
+
+    /// Writes the maps of process `pid`'s user namespace (parent side, before go).
+    pub(crate) fn write(&self, pid: Pid) -> Result<(), RuntimeError> {
+        for (file, text) in [("uid_map", &self.uid_map), ("gid_map", &self.gid_map)] {
+            let path = format!("/proc/{pid}/{file}");
+            std::fs::write(&path, text).map_err(|e| RuntimeError::io(format!("writing {path}"), e))?;
+        }
+        Ok(())
+    }
 }
 
 impl Default for NamespacePlan {
@@ -53,6 +94,7 @@ impl Default for NamespacePlan {
             unshare_cgroup: false,
             joins: Vec::new(),
             intermediate: false,
+            user_maps: None,
         }
     }
 }
@@ -100,9 +142,6 @@ impl NamespacePlan {
                 continue;
             };
             match (typ, ns.path()) {
-                (LinuxNamespaceType::User, _) => {
-                    return Err(RuntimeError::Unsupported("user namespaces".into()))
-                }
                 (LinuxNamespaceType::Time, _) => {
                     return Err(RuntimeError::Unsupported("time namespaces".into()))
                 }
@@ -156,18 +195,40 @@ impl NamespacePlan {
                     continue;
                 }
             }
-            if flag == CloneFlags::CLONE_NEWUSER {
-                return Err(RuntimeError::Unsupported(
-                    "exec into a container with a user namespace".into(),
-                ));
-            }
             plan.joins.push(NamespaceJoin {
                 fd: file.into(),
                 nstype: flag,
                 path: theirs,
             });
         }
+        // The container's own user namespace last: its other namespaces belong to ours (see above).
+        if let Some(at) = plan
+            .joins
+            .iter()
+            .position(|j| j.nstype == CloneFlags::CLONE_NEWUSER)
+        {
+            let user = plan.joins.remove(at);
+            plan.joins.push(user);
+        }
         Ok(plan)
+    }
+
+    /// A new user namespace (declared without a path) is not cloned but unshared late by the init:
+    /// its mappings, from the spec's `linux` section.
+    pub(crate) fn map_user(&mut self, linux: &oci_spec::runtime::Linux) -> Result<(), RuntimeError> {
+        if !self.clone_flags.contains(CloneFlags::CLONE_NEWUSER) {
+            return Ok(());
+        }
+        let uids = linux.uid_mappings().as_deref().unwrap_or_default();
+        let gids = linux.gid_mappings().as_deref().unwrap_or_default();
+        if uids.is_empty() || gids.is_empty() {
+            return Err(RuntimeError::invalid(
+                "a new user namespace needs linux.uidMappings and linux.gidMappings",
+            ));
+        }
+        self.clone_flags.remove(CloneFlags::CLONE_NEWUSER);
+        self.user_maps = Some(UserMaps::from_spec(uids, gids));
+        Ok(())
     }
 
     /// Move the namespace descriptors to `min` or above (out of the container's descriptor range).
@@ -250,16 +311,35 @@ mod tests {
         let mut namespaces = get_default_namespaces();
         namespaces.retain(|n| n.typ() != LinuxNamespaceType::Mount);
         assert!(NamespacePlan::for_container(&namespaces).is_err());
+    }
+
+    #[test]
+    fn a_new_user_namespace_is_unshared_late_and_needs_mappings() {
         let user = LinuxNamespaceBuilder::default()
             .typ(LinuxNamespaceType::User)
             .build()
             .unwrap();
         let mut namespaces = get_default_namespaces();
         namespaces.push(user);
-        assert!(matches!(
-            NamespacePlan::for_container(&namespaces),
-            Err(RuntimeError::Unsupported(_))
-        ));
+        let mut plan = NamespacePlan::for_container(&namespaces).unwrap();
+        assert!(plan.clone_flags.contains(CloneFlags::CLONE_NEWUSER));
+        let mut linux = oci_spec::runtime::Linux::default();
+        linux.set_uid_mappings(None);
+        assert!(plan.map_user(&linux).is_err());
+        let map = oci_spec::runtime::LinuxIdMappingBuilder::default()
+            .container_id(0u32)
+            .host_id(1000u32)
+            .size(1u32)
+            .build()
+            .unwrap();
+        linux.set_uid_mappings(Some(vec![map]));
+        linux.set_gid_mappings(Some(vec![map]));
+        plan.map_user(&linux).unwrap();
+        assert!(
+            !plan.clone_flags.contains(CloneFlags::CLONE_NEWUSER),
+            "unshared late, not cloned"
+        );
+        assert_eq!(plan.user_maps.unwrap().uid_map, "0 1000 1\n");
     }
 
     #[test]

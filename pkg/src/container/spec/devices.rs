@@ -171,7 +171,12 @@ pub(super) fn host_devices(dev: &Path) -> Result<Vec<LinuxDevice>> {
                 if !matches!(&*name, "pts" | "shm" | "fd" | "mqueue" | ".lxc" | ".lxd-mounts") {
                     scan(&e.path(), out)?;
                 }
-            } else if name != "console" && !ft.is_symlink() {
+            } else if name != "console"
+                && !ft.is_symlink()
+                // Rootless, a device is a bind of the host's node, which the `/dev/ptmx -> pts/ptmx`
+                // symlink could not replace.
+                && !(name == "ptmx" && crate::rootless::is_rootless())
+            {
                 if let Ok(Some(d)) = device_at(&e.path(), &e.path()) {
                     out.push(d);
                 }

@@ -37,7 +37,7 @@ pub use mounts::image_volume_destinations;
 pub use process::DEFAULT_PATH;
 pub use rootview::RootView;
 pub use security::{parse_capability, DEFAULT_CAPABILITIES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS};
-pub use user::{resolve_user, ExecUser};
+pub use user::{resolve_exec_user, resolve_user, ExecUser};
 
 use super::config::{CreateConfig, NetworkMode, Ulimit};
 use super::parse::{parse_security_opt, parse_stop_signal, SecurityOpt};
@@ -79,7 +79,7 @@ pub struct HostFacts {
 impl HostFacts {
     /// Reads the facts from this process and host.
     pub fn probe() -> HostFacts {
-        let rootless = !nix::unistd::geteuid().is_root();
+        let rootless = crate::rootless::is_rootless();
         let sys_resource =
             caps::has_cap(None, caps::CapSet::Effective, caps::Capability::CAP_SYS_RESOURCE).unwrap_or(false);
         let bounding_caps = caps::read(None, caps::CapSet::Bounding)
@@ -375,12 +375,17 @@ pub fn generate_with(
         .expect("all process fields set");
 
     // Files and mounts.
-    let hosts = etc_files::hosts(&host.hosts, &cfg.network, &hostname, &cfg.name);
+    let base_hosts = crate::network::etc::base_hosts(&host.hosts, &cfg.network_options);
+    let hosts = etc_files::hosts(&base_hosts, &cfg.network, &hostname, &cfg.name);
     let resolv = match cfg.network {
         NetworkMode::None => None,
         NetworkMode::Host => Some(etc_files::resolv_conf(&host.resolv_conf, true)),
-        _ => Some(etc_files::resolv_conf(&host.resolv_conf, false)),
+        _ => Some(crate::rootless::slirp::with_dns(
+            cfg,
+            etc_files::resolv_conf(&host.resolv_conf, false),
+        )),
     };
+    let resolv = resolv.map(|r| crate::network::etc::resolv_flags(r, &cfg.network_options));
     let containerenv = etc_files::containerenv(&etc_files::ContainerEnv {
         privileged: cfg.privileged,
         rootless: host.rootless,
@@ -450,6 +455,19 @@ pub fn generate_with(
         .expect("all linux fields set");
     linux.set_devices(Some(devices).filter(|d| !d.is_empty()));
     linux.set_seccomp(seccomp);
+    // A user namespace of the container's own (`--userns`, `--uidmap`; see `rootless::mapping`).
+    if let Some((uids, gids)) = crate::rootless::mapping::spec_mappings(&cfg.userns)? {
+        let mut all = linux.namespaces().clone().unwrap_or_default();
+        all.push(
+            oci_spec::runtime::LinuxNamespaceBuilder::default()
+                .typ(LinuxNamespaceType::User)
+                .build()
+                .expect("type set"),
+        );
+        linux.set_namespaces(Some(all));
+        linux.set_uid_mappings(Some(uids));
+        linux.set_gid_mappings(Some(gids));
+    }
 
     let root = RootBuilder::default()
         .path(inputs.rootfs)

@@ -82,8 +82,9 @@ fn defaults(m: &MountInputs) -> Vec<Mount> {
                 "newinstance",
                 "ptmxmode=0666",
                 "mode=0620",
+                // Left out where there is no group 5 (rootless without subordinate IDs), as Podman.
                 "gid=5",
-            ],
+            ][..if crate::rootless::maps_gid(5) { 6 } else { 5 }],
         ),
         mount("/dev/mqueue", "mqueue", "mqueue", &["nosuid", "noexec", "nodev"]),
     ];
@@ -102,19 +103,29 @@ fn defaults(m: &MountInputs) -> Vec<Mount> {
             &["nosuid", "noexec", "nodev", "mode=1777", &dev_size],
         )
     });
-    out.push(mount(
-        "/sys/fs/cgroup",
-        "cgroup",
-        "cgroup",
-        &[
-            "rprivate",
-            "nosuid",
-            "noexec",
-            "nodev",
-            "relatime",
-            if cgroup_rw { "rw" } else { "ro" },
-        ],
-    ));
+    out.push(if !m.cgroup_v2 && crate::rootless::is_rootless() {
+        // A user namespace cannot mount v1 hierarchies: the host's, read-only.
+        mount(
+            "/sys/fs/cgroup",
+            "bind",
+            "/sys/fs/cgroup",
+            &["rbind", "rprivate", "nosuid", "noexec", "nodev", "ro"],
+        )
+    } else {
+        mount(
+            "/sys/fs/cgroup",
+            "cgroup",
+            "cgroup",
+            &[
+                "rprivate",
+                "nosuid",
+                "noexec",
+                "nodev",
+                "relatime",
+                if cgroup_rw { "rw" } else { "ro" },
+            ],
+        )
+    });
     out
 }
 

@@ -97,7 +97,8 @@ pub(super) fn environment(
         }
     }
     for (k, v) in caller_env {
-        if cfg.env_host || PROXY_ENV.contains(&k.as_str()) {
+        // Not the markers of selkie's own rootless namespace (`rootless::UID_ENV`).
+        if (cfg.env_host && !k.starts_with("_SELKIE_ROOTLESS_")) || PROXY_ENV.contains(&k.as_str()) {
             env.set(k, v);
         }
     }

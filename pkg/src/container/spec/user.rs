@@ -83,6 +83,17 @@ fn read(root: &RootView, path: &str) -> Result<Option<String>> {
 /// Resolves `user` (`name`, `uid`, `name:group`, `uid:gid`; empty means root) and the `--group-add`
 /// groups against the container's `/etc/passwd` and `/etc/group`.
 pub fn resolve_user(root: &RootView, user: &str, group_add: &[String]) -> Result<ExecUser> {
+    resolve(root, user, group_add, true)
+}
+
+/// `exec -u USER`: as [`resolve_user`], but the additional gids are only the groups that list the
+/// user, without its primary gid (Podman 4.3.1's `exec --user tester` has `Groups: 10 100`, and
+/// `exec --user 1000:1000` none).
+pub fn resolve_exec_user(root: &RootView, user: &str) -> Result<ExecUser> {
+    resolve(root, user, &[], false)
+}
+
+fn resolve(root: &RootView, user: &str, group_add: &[String], primary_first: bool) -> Result<ExecUser> {
     let passwd = parse_passwd(&read(root, "/etc/passwd")?.unwrap_or_default());
     let groups_text = read(root, "/etc/group")?;
     let groups = parse_group(groups_text.as_deref().unwrap_or_default());
@@ -131,7 +142,7 @@ pub fn resolve_user(root: &RootView, user: &str, group_add: &[String]) -> Result
             additional.push(g);
         }
     };
-    if !user.is_empty() {
+    if primary_first && !user.is_empty() {
         add(gid);
     }
     for g in group_add {
@@ -169,7 +180,8 @@ fn lookup_group(groups: &[GroupEntry], group: &str) -> Result<u32> {
         .find(|g| g.name == group)
         .map(|g| g.gid)
         .ok_or_else(|| {
-            Error::InvalidInput(format!(
+            // Podman's runtime fails to start the process: 126, like an unknown user.
+            Error::UserNotFound(format!(
                 "unable to find group {group}: no matching entries in the container's /etc/group"
             ))
         })
@@ -241,6 +253,14 @@ mod tests {
         assert_eq!(
             resolve_user(&root, "nohome", &[]).unwrap(),
             user(1001, 1001, &[1001], "/")
+        );
+        assert_eq!(
+            resolve_exec_user(&root, "tester").unwrap(),
+            user(1000, 1000, &[10, 100], "/home/tester")
+        );
+        assert_eq!(
+            resolve_exec_user(&root, "1000:1000").unwrap(),
+            user(1000, 1000, &[], "/home/tester")
         );
         let added = resolve_user(&root, "tester", &["staff".into(), "4242".into(), "users".into()]).unwrap();
         assert_eq!(added.additional_gids, vec![1000, 50, 4242, 100, 10]);

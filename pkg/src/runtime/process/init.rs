@@ -107,6 +107,13 @@ pub(crate) fn run(
         sys.setrlimit(limit.resource, limit.soft, limit.hard)
             .map_err(Failure::at_index(Step::Rlimit, index))?;
     }
+    // A user namespace of the container's own, now that every mount is made: the parent maps it.
+    if plan.namespaces.user_maps.is_some() {
+        sys.unshare(CloneFlags::CLONE_NEWUSER)
+            .map_err(Failure::at_index(Step::UnshareCgroup, 1))?;
+        parent.ready().map_err(Failure::at(Step::WaitGo))?;
+        parent.wait_go().map_err(Failure::at(Step::WaitGo))?;
+    }
 
     if !plan.no_new_privs {
         load_seccomp(sys, plan)?;

@@ -129,6 +129,12 @@ fn finish(
         Some(first)
     };
     let mut go = Some(go_write);
+    // A user namespace the init unshares late needs a second go, once its maps are written.
+    let mut late_go = plan
+        .namespaces
+        .user_maps
+        .as_ref()
+        .and_then(|_| go.as_ref()?.try_clone().ok());
     if before_exec.is_none() {
         // Nothing to do between creation and setup: let the child run without a round trip.
         channel::send_go(go.take().expect("go is set"));
@@ -186,6 +192,20 @@ fn finish(
                 let _ = reap(init);
                 return Err(plan.error(&failure));
             }
+            // The second ready: the init has unshared its user namespace; map it, then go again.
+            Ok(Some(Report::Ready)) if ready && late_go.is_some() => {
+                let maps = plan
+                    .namespaces
+                    .user_maps
+                    .as_ref()
+                    .expect("a late go comes with maps");
+                if let Err(e) = maps.write(init) {
+                    abandon(&[Some(init)]);
+                    return Err(e);
+                }
+                channel::send_go(late_go.take().expect("checked above"));
+            }
+            Ok(Some(Report::Ready)) => ready = true,
             Ok(Some(_)) => continue,
             Ok(None) => return Ok(init),
             Err(e) => {

@@ -188,7 +188,8 @@ impl InitPlan {
             .as_ref()
             .ok_or_else(|| RuntimeError::invalid("the spec has no linux section"))?;
         let declared = linux.namespaces().as_deref().unwrap_or_default();
-        let namespaces = NamespacePlan::for_container(declared)?;
+        let mut namespaces = NamespacePlan::for_container(declared)?;
+        namespaces.map_user(linux)?;
         let parts = process_parts(process)?;
         let console = if parts.terminal {
             Some(terminal_path(req.stdio[0])?)
@@ -316,6 +317,7 @@ impl InitPlan {
             },
             Step::CloneInit => "creating the container process".into(),
             Step::WaitGo => "waiting for selkie".into(),
+            Step::UnshareCgroup if index == 1 => "creating the container's user namespace".into(),
             Step::UnshareCgroup => "creating the cgroup namespace".into(),
             Step::Terminal => "making the terminal the controlling terminal".into(),
             Step::OomScoreAdj => "writing /proc/self/oom_score_adj".into(),

@@ -183,11 +183,15 @@ fn overlay_data(overlay: &OverlayMount) -> Result<CString, RuntimeError> {
         .map(check)
         .collect::<Result<Vec<_>, _>>()?
         .join(":");
-    let data = format!(
+    let mut data = format!(
         "lowerdir={lower},upperdir={},workdir={}",
         check(&overlay.upper)?,
         check(&overlay.work)?
     );
+    // In a user namespace (rootless) overlay keeps its whiteouts and opaque marks in `user.` xattrs.
+    if crate::rootless::in_user_namespace() {
+        data.push_str(",userxattr");
+    }
     // mount(2) copies at most one page of options.
     if data.len() >= 4096 {
         return Err(RuntimeError::Unsupported(format!(

@@ -1,0 +1,415 @@
+//! A root container's bridge networks over its life.
+//!
+//! [`attach`] runs in the monitor before the container starts: it creates the container's network
+//! namespace as a file (`/run/selkie-network/netns/selkie-<id>`, a bind mount of the namespace, as Podman's
+//! `/run/netns/netns-*`) so that the namespace outlives the container until teardown, allocates the
+//! addresses, chooses free host ports, runs `netavark setup`, registers the names with aardvark-dns
+//! and writes the container's `hosts` and `resolv.conf`. The container then joins that namespace.
+//! What was set up is recorded in `<runroot>/networks/containers/<id>.json` before netavark runs, so
+//! [`detach`] can undo it exactly: from the monitor when the container exits, from `rm`, and from the
+//! next [`attach`] for a container whose monitor and process are both gone (a killed monitor).
+//!
+//! Addresses are leased host-wide (several stores share the default network's bridge) as files
+//! `/run/selkie-network/leases/<bridge>/<ip>` naming the attachment record that holds them; a lease
+//! whose record is gone is free. One host-wide lock serialises every change, as netavark itself
+//! does not guard against concurrent setups on one bridge.
+
+use super::netavark::{self, Options, PerNetwork};
+use super::ports::{self, PortMapping};
+use super::store::{Network, NetworkStore, DEFAULT_NETWORK};
+use super::{dns, etc};
+use crate::container::config::CreateConfig;
+use crate::engine::Engine;
+use crate::error::{Error, IoContext, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+/// Host-wide state: the lock and the address leases.
+const HOST_DIR: &str = "/run/selkie-network";
+
+/// What was set up for a container, enough to tear it down.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: String,
+    /// The network namespace file (a bind mount).
+    pub netns: PathBuf,
+    /// The monitor that attached, and its start time (a dead one cannot detach any more).
+    pub monitor_pid: i32,
+    pub monitor_start: u64,
+    /// What netavark was given.
+    pub options: Options,
+    /// The address on each network, by network name.
+    pub ips: BTreeMap<String, String>,
+    pub leases: Vec<PathBuf>,
+    /// netavark's report (interfaces, MAC addresses).
+    #[serde(default)]
+    pub status: serde_json::Value,
+}
+
+impl Attachment {
+    pub fn ports(&self) -> &[PortMapping] {
+        &self.options.port_mappings
+    }
+}
+
+fn networks_run_dir(run_root: &Path) -> PathBuf {
+    run_root.join("networks")
+}
+
+fn record_path(run_root: &Path, id: &str) -> PathBuf {
+    networks_run_dir(run_root)
+        .join("containers")
+        .join(format!("{id}.json"))
+}
+
+/// Host-wide, as Podman's `/run/netns`: a namespace mount never sits inside a store's directories.
+pub fn netns_path(id: &str) -> PathBuf {
+    Path::new(HOST_DIR).join("netns").join(format!("selkie-{id}"))
+}
+
+fn netavark_config(run_root: &Path) -> PathBuf {
+    networks_run_dir(run_root).join("netavark")
+}
+
+/// The record of a container's attachment, when it has one.
+pub fn read(engine: &Engine, id: &str) -> Option<Attachment> {
+    read_path(&record_path(&engine.paths.run_root, id))
+}
+
+fn read_path(path: &Path) -> Option<Attachment> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+fn write(run_root: &Path, a: &Attachment) -> Result<()> {
+    let path = record_path(run_root, &a.id);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec(a).expect("attachment serializes"))
+        .ctx(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).ctx(|| format!("writing {}", path.display()))
+}
+
+fn host_lock() -> Result<image_store::lock::Lock> {
+    std::fs::create_dir_all(HOST_DIR).ctx(|| format!("creating {HOST_DIR}"))?;
+    image_store::lock::exclusive(&Path::new(HOST_DIR).join("netavark.lock"))
+        .ctx(|| "locking the container networks".into())
+}
+
+/// An attached container; dropping it detaches (the monitor drops it when the container has exited,
+/// or when starting failed).
+pub struct Attached<'e> {
+    engine: &'e Engine,
+    pub attachment: Attachment,
+}
+
+impl Drop for Attached<'_> {
+    fn drop(&mut self) {
+        let _ = detach(self.engine, &self.attachment.id);
+    }
+}
+
+impl Attached<'_> {
+    /// The spec with the container's network namespace set to the attached one.
+    pub fn join_spec(&self, mut spec: oci_spec::runtime::Spec) -> oci_spec::runtime::Spec {
+        if let Some(linux) = spec.linux_mut() {
+            if let Some(nss) = linux.namespaces_mut() {
+                for ns in nss.iter_mut() {
+                    if ns.typ() == oci_spec::runtime::LinuxNamespaceType::Network {
+                        ns.set_path(Some(self.attachment.netns.clone()));
+                    }
+                }
+            }
+        }
+        spec
+    }
+}
+
+/// Attaches a container that gets bridge networking ([`super::is_bridged`]); `None` for the others.
+pub fn attach<'e>(
+    engine: &'e Engine,
+    cfg: &CreateConfig,
+    id: &str,
+    userdata: &Path,
+    hostname: &str,
+) -> Result<Option<Attached<'e>>> {
+    if !super::is_bridged(cfg) {
+        return Ok(None);
+    }
+    let run_root = &engine.paths.run_root;
+    let _held = host_lock()?;
+    sweep(engine);
+    detach_locked(engine, id);
+    let store = NetworkStore::new(engine);
+    let opts = &cfg.network_options;
+    let names: Vec<String> = if opts.networks.is_empty() {
+        vec![DEFAULT_NETWORK.to_string()]
+    } else {
+        opts.networks.clone()
+    };
+    let networks: Vec<Network> = names.iter().map(|n| store.get(n)).collect::<Result<_>>()?;
+    let mut port_mappings = vec![];
+    for p in &cfg.publish {
+        port_mappings.extend(ports::parse_publish(p)?);
+    }
+    if opts.publish_all {
+        port_mappings.extend(ports::exposed(&opts.expose));
+    }
+    ports::assign_host_ports(&mut port_mappings)?;
+    let record = record_path(run_root, id);
+    let monitor_pid = std::process::id() as i32;
+    let mut attachment = Attachment {
+        id: id.to_string(),
+        netns: netns_path(id),
+        monitor_pid,
+        monitor_start: crate::container::state::start_time(monitor_pid).unwrap_or(0),
+        options: Options {
+            container_id: id.to_string(),
+            container_name: cfg.name.clone(),
+            port_mappings,
+            networks: BTreeMap::new(),
+            network_info: BTreeMap::new(),
+        },
+        ips: BTreeMap::new(),
+        leases: vec![],
+        status: serde_json::Value::Null,
+    };
+    let short_id = &id[..id.len().min(12)];
+    let mut dns_entries = vec![];
+    let result = (|| -> Result<()> {
+        for (i, net) in networks.iter().enumerate() {
+            let (cidr, gateway) = net.ipv4()?;
+            let want = match (i, &opts.ip) {
+                (0, Some(ip)) => Some(
+                    ip.parse::<Ipv4Addr>()
+                        .map_err(|_| Error::InvalidInput(format!("invalid --ip {ip:?}")))?,
+                ),
+                _ => None,
+            };
+            let (ip, lease) = lease(&net.network_interface, cidr, gateway, want, &record)?;
+            attachment.leases.push(lease);
+            attachment.ips.insert(net.name.clone(), ip.to_string());
+            let mut aliases = vec![];
+            if net.dns_enabled {
+                aliases.push(cfg.name.clone());
+                aliases.extend(opts.aliases.iter().cloned());
+                aliases.push(short_id.to_string());
+                dns_entries.push((net.name.clone(), gateway, ip, aliases.clone()));
+            }
+            attachment.options.networks.insert(
+                net.name.clone(),
+                PerNetwork {
+                    static_ips: vec![ip.to_string()],
+                    aliases,
+                    interface_name: format!("eth{i}"),
+                    static_mac: if i == 0 { opts.mac.clone() } else { None },
+                },
+            );
+            // netavark would start aardvark-dns through systemd: selkie starts it itself (see `dns`).
+            let mut info = net.clone();
+            info.dns_enabled = false;
+            attachment.options.network_info.insert(net.name.clone(), info);
+        }
+        create_netns(&attachment.netns)?;
+        write(run_root, &attachment)?;
+        attachment.status =
+            netavark::setup(&netavark_config(run_root), &attachment.netns, &attachment.options)?;
+        write(run_root, &attachment)?;
+        let entries: Vec<dns::Entry> = dns_entries
+            .iter()
+            .map(|(net, gw, ip, names)| dns::Entry {
+                network: net.clone(),
+                gateway: gw.map(|g| g.to_string()).unwrap_or_default(),
+                id: id.to_string(),
+                ip: ip.to_string(),
+                names: names.clone(),
+            })
+            .collect();
+        dns::add(run_root, &entries)?;
+        let first = &networks[0];
+        let (_, gateway) = first.ipv4()?;
+        let ip: Ipv4Addr = attachment.ips[&first.name]
+            .parse()
+            .expect("an address we allocated");
+        let dns_server = dns_entries.first().and_then(|(_, gw, _, _)| *gw);
+        let mut host_names = vec![hostname];
+        if cfg.name != hostname {
+            host_names.push(&cfg.name);
+        }
+        etc::write_for_bridge(userdata, opts, &host_names, ip, gateway, dns_server)?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        // What was made is undone; the record (if written) says what.
+        if read_path(&record).is_some() {
+            detach_locked(engine, id);
+        } else {
+            for l in &attachment.leases {
+                let _ = std::fs::remove_file(l);
+            }
+            release_netns(&attachment.netns);
+        }
+        return Err(e);
+    }
+    Ok(Some(Attached { engine, attachment }))
+}
+
+/// Tears down a container's networks, if it has any set up.
+pub fn detach(engine: &Engine, id: &str) -> Result<()> {
+    if !record_path(&engine.paths.run_root, id).exists() {
+        return Ok(());
+    }
+    let _held = host_lock()?;
+    detach_locked(engine, id);
+    Ok(())
+}
+
+/// [`detach`] under the lock: best effort, every step tried.
+fn detach_locked(engine: &Engine, id: &str) {
+    let run_root = &engine.paths.run_root;
+    let path = record_path(run_root, id);
+    let Some(a) = read_path(&path) else {
+        let _ = std::fs::remove_file(&path);
+        return;
+    };
+    if is_mounted(&a.netns) {
+        if let Err(e) = netavark::teardown(&netavark_config(run_root), &a.netns, &a.options) {
+            eprintln!("Error: tearing down the network of container {id}: {e}");
+        }
+    }
+    release_netns(&a.netns);
+    let _ = dns::remove(run_root, id);
+    for l in &a.leases {
+        let _ = std::fs::remove_file(l);
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+/// Detaches the containers of this store whose monitor and process are both gone.
+fn sweep(engine: &Engine) {
+    let dir = networks_run_dir(&engine.paths.run_root).join("containers");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let Some(a) = read_path(&e.path()) else { continue };
+        let monitor_alive = a.monitor_start != 0
+            && crate::container::state::start_time(a.monitor_pid) == Some(a.monitor_start);
+        if monitor_alive {
+            continue;
+        }
+        let paths = crate::container::paths::ContainerPaths::new(engine.store.root(), &a.id);
+        if crate::container::state::read(&paths.dir).is_running() {
+            continue;
+        }
+        detach_locked(engine, &a.id);
+    }
+}
+
+/// Leases an address of `cidr` on `bridge`: `want` (`--ip`), or the first free one after the gateway.
+fn lease(
+    bridge: &str,
+    cidr: super::store::Cidr,
+    gateway: Option<Ipv4Addr>,
+    want: Option<Ipv4Addr>,
+    owner: &Path,
+) -> Result<(Ipv4Addr, PathBuf)> {
+    let dir = Path::new(HOST_DIR).join("leases").join(bridge);
+    std::fs::create_dir_all(&dir).ctx(|| format!("creating {}", dir.display()))?;
+    let take = |ip: Ipv4Addr| -> Option<PathBuf> {
+        let path = dir.join(ip.to_string());
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    let _ = f.write_all(owner.as_os_str().as_encoded_bytes());
+                    return Some(path);
+                }
+                Err(_) => {
+                    // A lease whose holder's record is gone is free.
+                    let holder = std::fs::read_to_string(&path).ok()?;
+                    if Path::new(&holder).exists() {
+                        return None;
+                    }
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        None
+    };
+    if let Some(ip) = want {
+        if !cidr.contains(ip) || Some(ip) == gateway {
+            return Err(Error::InvalidInput(format!(
+                "requested IP address {ip} is not usable in subnet {cidr}"
+            )));
+        }
+        return take(ip).map(|l| (ip, l)).ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "requested IP address {ip} is already allocated to another container"
+            ))
+        });
+    }
+    cidr.hosts()
+        .filter(|ip| Some(*ip) != gateway)
+        .find_map(|ip| take(ip).map(|l| (ip, l)))
+        .ok_or_else(|| Error::Runtime(format!("no free IP address left in subnet {cidr}")))
+}
+
+/// A new network namespace, kept by a bind mount on `path`.
+fn create_netns(path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).ctx(|| format!("creating {}", dir.display()))?;
+    }
+    release_netns(path);
+    std::fs::File::create(path).ctx(|| format!("creating {}", path.display()))?;
+    let target = path.to_path_buf();
+    // A thread of its own enters the new namespace; the monitor's other threads stay where they are.
+    let made = std::thread::spawn(move || -> nix::Result<()> {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)?;
+        let source = format!("/proc/self/task/{}/ns/net", nix::unistd::gettid());
+        nix::mount::mount(
+            Some(source.as_str()),
+            &target,
+            None::<&str>,
+            nix::mount::MsFlags::MS_BIND,
+            None::<&str>,
+        )
+    })
+    .join()
+    .map_err(|_| Error::Runtime("creating a network namespace: the thread panicked".into()))?;
+    made.map_err(|e| {
+        let _ = std::fs::remove_file(path);
+        Error::Runtime(format!("creating the network namespace {}: {e}", path.display()))
+    })
+}
+
+fn release_netns(path: &Path) {
+    let _ = nix::mount::umount2(path, nix::mount::MntFlags::MNT_DETACH);
+    let _ = std::fs::remove_file(path);
+}
+
+/// Whether `path` is a mounted network namespace (not the empty file under it).
+fn is_mounted(path: &Path) -> bool {
+    nix::sys::statfs::statfs(path).is_ok_and(|s| s.filesystem_type().0 == 0x6e73_6673)
+}
+
+/// The containers (of this store) attached to a network now, by ID.
+pub fn users_of(engine: &Engine, network: &str) -> Vec<String> {
+    let dir = networks_run_dir(&engine.paths.run_root).join("containers");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return vec![];
+    };
+    entries
+        .flatten()
+        .filter_map(|e| read_path(&e.path()))
+        .filter(|a| a.ips.contains_key(network))
+        .map(|a| a.id)
+        .collect()
+}
