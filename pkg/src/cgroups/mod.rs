@@ -8,6 +8,7 @@
 //! the controllers enabled in the parents' `cgroup.subtree_control`). Limits come from the OCI spec's
 //! `linux.resources`, so the built-in runtime and an external one (runc) see the same values.
 
+pub mod devices_bpf;
 pub mod v1;
 pub mod v2;
 

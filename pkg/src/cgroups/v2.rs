@@ -1,6 +1,6 @@
 //! cgroup v2 (a pure `cgroup2` host): one directory, `<root>/selkie/<id>`, with the controllers the
-//! limits need enabled in every parent's `cgroup.subtree_control`. Device rules are eBPF programs on
-//! v2 and are not applied here (the runtime's device nodes are the container's only devices).
+//! limits need enabled in every parent's `cgroup.subtree_control`. v2 has no `devices` files: the
+//! spec's device rules become an eBPF device filter attached to the directory ([`super::devices_bpf`]).
 
 use super::{
     io_context, kill_and_rmdir, procs_below, read_key, read_u64, wait_for, write_file, Backend, Usage,
@@ -109,6 +109,9 @@ impl Backend for V2 {
         }
         if let Some(pids) = res.pids() {
             write_file(&dir.join("pids.max"), &max(pids.limit()))?;
+        }
+        if let Some(rules) = res.devices().as_deref().filter(|r| !r.is_empty()) {
+            super::devices_bpf::apply(&dir, rules)?;
         }
         Ok(())
     }
