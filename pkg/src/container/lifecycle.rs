@@ -463,7 +463,15 @@ pub fn start(engine: &Engine, id: &str, attach: bool, global_args: &[String]) ->
     // Descriptors 3.. are the container's (socket activation, --preserve-fds): the monitor's report pipe
     // goes above them.
     let sync_fd = 3 + config_of(engine, id)?.preserve_fds as i32;
-    let mut cmd = std::process::Command::new("/proc/self/exe");
+    // The monitor starts from a sealed view of the binary (CVE-2019-5736, see `runtime::reexec_sealed`)
+    // so that it need not re-execute itself; where sealing is not possible it seals or goes on itself.
+    let sealed = crate::runtime::sealed_exe(sync_fd + 1).ok();
+    let program = sealed
+        .as_ref()
+        .map_or("/proc/self/exe", |(_, path)| path.as_str());
+    let mut cmd = std::process::Command::new(program);
+    // `ps` shows the monitor under our own name, not the descriptor path it was started through.
+    cmd.arg0(std::env::args_os().next().unwrap_or_else(|| "selkie".into()));
     cmd.args(global_args)
         .arg("container-monitor")
         .arg(id)
@@ -490,6 +498,7 @@ pub fn start(engine: &Engine, id: &str, attach: bool, global_args: &[String]) ->
         });
     }
     let monitor = cmd.spawn().ctx(|| "starting the container monitor".into())?;
+    drop(sealed);
     drop(write_end);
     let mut reports = BufReader::new(File::from(read_end));
     let mut line = String::new();

@@ -44,7 +44,7 @@ use oci_spec::runtime::{Process, Spec};
 pub use error::RuntimeError;
 /// The host's cgroup mounts, as the runtime reads them; the cgroups module places containers in them.
 pub(crate) use rootfs::cgroup::CgroupLayout;
-pub use seal::{is_sealed, reexec_sealed};
+pub use seal::{is_sealed, reexec_sealed, sealed_exe};
 
 /// An overlay filesystem mounted at `root.path` inside the container's mount namespace, so the merged
 /// view is never visible on the host and disappears with the namespace.

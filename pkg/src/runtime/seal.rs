@@ -116,6 +116,19 @@ fn sealed_binary() -> Result<OwnedFd, Errno> {
     })
 }
 
+/// A path naming this binary through a sealed view, for starting a child from it directly (one
+/// `execve` fewer than the child re-executing itself), with the descriptor that must stay open until
+/// the child has executed it. The descriptor is moved to `min` or above, out of the way of descriptors
+/// the caller arranges for the child.
+pub fn sealed_exe(min: RawFd) -> Result<(OwnedFd, String), Errno> {
+    let fd = sealed_binary()?;
+    // SAFETY: F_DUPFD_CLOEXEC returns a new descriptor that nobody else owns.
+    let moved =
+        fd_result(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, min) } as libc::c_long)?;
+    let path = format!("/proc/self/fd/{}", moved.as_raw_fd());
+    Ok((moved, path))
+}
+
 fn cstrings<I: IntoIterator<Item = Vec<u8>>>(items: I) -> Result<Vec<CString>, Errno> {
     items
         .into_iter()
