@@ -304,6 +304,13 @@ impl Drop for Selkie {
     /// Detaches anything still mounted under the temporary directory before it is removed, so removal
     /// never walks into a mount that reaches the host.
     fn drop(&mut self) {
+        // Containers a test left behind go with their store: their monitors and host-wide network
+        // namespaces must not outlive the records deleted with the directory.
+        let has_containers =
+            fs::read_dir(self.root().join("containers")).is_ok_and(|mut d| d.next().is_some());
+        if has_containers {
+            let _ = self.run(&["rm", "-a", "-f", "-t", "0"]);
+        }
         unmount_below(self.dir.path());
     }
 }

@@ -436,3 +436,150 @@ fn network_of_a_container_whose_monitor_was_killed_is_torn_down_by_rm() {
         netns.display()
     );
 }
+
+#[test]
+fn network_connect_and_disconnect_a_running_container() {
+    let s = ContainerStore::new();
+    let a = format!("selkie-test-cona-{}", std::process::id());
+    let b = format!("selkie-test-conb-{}", std::process::id());
+    s.run(&["network", "create", "--subnet", "10.89.234.0/24", &a])
+        .success();
+    s.run(&["network", "create", "--subnet", "10.89.235.0/24", &b])
+        .success();
+    s.run_detached(&[
+        "--name",
+        "hot",
+        "--network",
+        &a,
+        BUSYBOX,
+        "sh",
+        "-c",
+        &httpd("hot-plugged"),
+    ]);
+    let peer0 = host_peer_index(&s, "hot");
+    s.run(&["network", "connect", "--alias", "hotter", &b, "hot"])
+        .success();
+    let again = s.run(&["network", "connect", &b, "hot"]);
+    assert!(!again.status.success(), "connecting twice fails");
+    assert!(
+        again.stderr_str().contains("already connected"),
+        "{}",
+        again.stderr_str()
+    );
+    let addrs = s
+        .run(&["exec", "hot", "ip", "-o", "-4", "addr"])
+        .success()
+        .stdout_str();
+    assert!(
+        addrs.contains("eth0") && addrs.contains("inet 10.89.234."),
+        "{addrs}"
+    );
+    assert!(
+        addrs
+            .lines()
+            .any(|l| l.contains("eth1") && l.contains("inet 10.89.235.")),
+        "a second interface on the new network: {addrs}"
+    );
+    let peer1 = s
+        .run(&["exec", "hot", "cat", "/sys/class/net/eth1/iflink"])
+        .success()
+        .stdout_str()
+        .trim()
+        .to_string();
+    assert!(host_has_ifindex(&peer1));
+    let hosts = s
+        .run(&["exec", "hot", "cat", "/etc/hosts"])
+        .success()
+        .stdout_str();
+    assert!(
+        hosts.contains("10.89.235."),
+        "/etc/hosts has the new address: {hosts}"
+    );
+    let nets = s.inspect_format("hot", "{{json .NetworkSettings.Networks}}");
+    assert!(nets.contains(&a) && nets.contains(&b), "{nets}");
+    // A container on B only reaches it by name and by the alias.
+    for name in ["hot", "hotter"] {
+        let mut last = String::new();
+        let ok = poll(Duration::from_secs(10), || {
+            let o = s.run(&[
+                "run",
+                "--rm",
+                "--network",
+                &b,
+                BUSYBOX,
+                "wget",
+                "-qO-",
+                &format!("http://{name}/"),
+            ]);
+            last = format!("{}{}", o.stdout_str(), o.stderr_str());
+            last.contains("hot-plugged")
+        });
+        assert!(ok, "wget http://{name}/ over the connected network: {last}");
+    }
+    s.run(&["network", "disconnect", &b, "hot"]).success();
+    assert!(
+        !s.run(&["network", "disconnect", &b, "hot"]).status.success(),
+        "disconnecting twice fails"
+    );
+    let addrs = s
+        .run(&["exec", "hot", "ip", "-o", "-4", "addr"])
+        .success()
+        .stdout_str();
+    assert!(
+        !addrs.contains("eth1") && !addrs.contains("10.89.235."),
+        "{addrs}"
+    );
+    assert!(!host_has_ifindex(&peer1), "the second veth is gone");
+    let hosts = s
+        .run(&["exec", "hot", "cat", "/etc/hosts"])
+        .success()
+        .stdout_str();
+    assert!(!hosts.contains("10.89.235."), "{hosts}");
+    let lookup = s.run(&["run", "--rm", "--network", &b, BUSYBOX, "nslookup", "hot"]);
+    assert!(
+        !lookup.stdout_str().contains("Name:"),
+        "the name no longer resolves on the network: {}",
+        lookup.stdout_str()
+    );
+    let nets = s.inspect_format("hot", "{{json .NetworkSettings.Networks}}");
+    assert!(nets.contains(&a) && !nets.contains(&b), "{nets}");
+    // Connected again, then removed running: every veth goes.
+    s.run(&["network", "connect", &b, "hot"]).success();
+    let peer1 = s
+        .run(&["exec", "hot", "cat", "/sys/class/net/eth1/iflink"])
+        .success()
+        .stdout_str()
+        .trim()
+        .to_string();
+    assert!(host_has_ifindex(&peer1));
+    // The exit tears down every network, the connected one too; a restart keeps it (the config).
+    s.run(&["stop", "-t", "0", "hot"]).success();
+    // (The monitor tears down after it has reported the exit.)
+    assert!(
+        poll(Duration::from_secs(5), || !host_has_ifindex(&peer0)
+            && !host_has_ifindex(&peer1)),
+        "no veth left after the container exited"
+    );
+    s.run(&["start", "hot"]).success();
+    let addrs = s
+        .run(&["exec", "hot", "ip", "-o", "-4", "addr"])
+        .success()
+        .stdout_str();
+    assert!(
+        addrs.contains("10.89.234.") && addrs.contains("10.89.235."),
+        "{addrs}"
+    );
+    let peer0 = host_peer_index(&s, "hot");
+    let peer1 = s
+        .run(&["exec", "hot", "cat", "/sys/class/net/eth1/iflink"])
+        .success()
+        .stdout_str()
+        .trim()
+        .to_string();
+    s.run(&["rm", "-f", "hot"]).success();
+    assert!(
+        !host_has_ifindex(&peer0) && !host_has_ifindex(&peer1),
+        "no veth left after rm"
+    );
+    s.run(&["network", "rm", &a, &b]).success();
+}

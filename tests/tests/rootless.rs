@@ -758,3 +758,134 @@ fn containers_stay_descendants_of_the_command_and_keep_its_loginuid() {
     );
     r.run(&["rm", "-f", "-t", "0", "audited"]).success();
 }
+
+/// The lines of every process's mountinfo on the host (read as root) that mention `needle`.
+fn host_mounts_with(needle: &str) -> Vec<String> {
+    let mut found = vec![];
+    for e in fs::read_dir("/proc").unwrap().flatten() {
+        if !e
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        let Ok(info) = fs::read_to_string(e.path().join("mountinfo")) else {
+            continue;
+        };
+        found.extend(info.lines().filter(|l| l.contains(needle)).map(|l| l.to_string()));
+    }
+    found
+}
+
+#[test]
+fn fuse_overlayfs_as_the_mount_program() {
+    // fuse-overlayfs opens /dev/fuse as the user (root in its namespace): this machine ships it 0600,
+    // most distributions 0666. As root, the test makes it 0666 (and leaves it so).
+    fs::set_permissions("/dev/fuse", fs::Permissions::from_mode(0o666)).unwrap();
+    let r = Rootless::new();
+    fs::write(
+        r.path("config/storage.conf"),
+        "[storage.options.overlay]\nmount_program = \"/usr/bin/fuse-overlayfs\"\n",
+    )
+    .unwrap();
+    r.load_busybox();
+    let out = r.run(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "grep ' / ' /proc/self/mountinfo",
+    ]);
+    out.success();
+    assert!(
+        out.stdout_str().contains("fuse.fuse-overlayfs"),
+        "the root is fuse-overlayfs: {}",
+        out.stdout_str()
+    );
+    r.run(&[
+        "run",
+        "-d",
+        "--name",
+        "fz",
+        "busybox",
+        "sh",
+        "-c",
+        "mkdir -p /data && echo hi > /data/f && chown 1000:1000 /data/f && touch /data/ready && exec sleep 300",
+    ])
+    .success();
+    let id = r
+        .run(&["inspect", "--format", "{{.Id}}", "fz"])
+        .stdout_str()
+        .trim()
+        .to_string();
+    assert_eq!(id.len(), 64, "{id}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !r
+        .run(&["exec", "fz", "test", "-e", "/data/ready"])
+        .status
+        .success()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the container never wrote /data/ready"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let out = r.run(&["exec", "-u", "1000", "fz", "sh", "-c", "id -u; cat /data/f"]);
+    out.success();
+    assert_eq!(out.lines(), ["1000", "hi"]);
+    // The file is in the container's upper directory on the host, owned by container UID 1000's subuid.
+    let mut all = vec![];
+    owners(&r.graph_root(), &mut all);
+    let f = all
+        .iter()
+        .find(|(p, _, _)| p.ends_with("data/f") && p.to_string_lossy().contains("upper"))
+        .unwrap_or_else(|| panic!("no upper file data/f in {all:?}"));
+    assert_eq!((f.1, f.2), (r.user.subuid + 999, r.user.subgid + 999));
+    assert_eq!(fs::read_to_string(&f.0).unwrap(), "hi\n");
+    // The fuse mount lives in the user's namespace at the container's merged directory.
+    let mounted = host_mounts_with(&id);
+    assert!(
+        mounted.iter().any(|l| l.contains("fuse.fuse-overlayfs")),
+        "{mounted:?}"
+    );
+    r.run(&["rm", "-f", "-t", "0", "fz"]).success();
+    let left: Vec<_> = host_mounts_with(&id)
+        .into_iter()
+        .filter(|l| l.contains("fuse"))
+        .collect();
+    assert!(left.is_empty(), "fuse mounts left after rm: {left:?}");
+    // A container whose monitor was killed keeps its mount until `rm` releases it.
+    r.run(&["run", "-d", "--name", "fk", "busybox", "sleep", "300"])
+        .success();
+    let id = r
+        .run(&["inspect", "--format", "{{.Id}}", "fk"])
+        .stdout_str()
+        .trim()
+        .to_string();
+    let monitor: i32 = r
+        .run(&["inspect", "--format", "{{.State.ConmonPid}}", "fk"])
+        .stdout_str()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(monitor > 0);
+    assert!(host_mounts_with(&id).iter().any(|l| l.contains("fuse")));
+    unsafe { libc::kill(monitor, libc::SIGKILL) };
+    r.run(&["rm", "-f", "-t", "0", "fk"]).success();
+    let left: Vec<_> = host_mounts_with(&id)
+        .into_iter()
+        .filter(|l| l.contains("fuse"))
+        .collect();
+    assert!(left.is_empty(), "fuse mounts left after rm: {left:?}");
+    let out = r.run(&["unshare", "cat", "/proc/self/mountinfo"]);
+    out.success();
+    assert!(
+        !out.stdout_str().contains("fuse-overlayfs"),
+        "{}",
+        out.stdout_str()
+    );
+}

@@ -115,10 +115,19 @@ pub struct ConnectArgs {
     /// The network
     #[arg(value_name = "NETWORK", add = crate::complete::network_names())]
     pub network: String,
-    /// The container (not running)
+    /// The container (running or not)
     #[arg(value_name = "CONTAINER", add = crate::complete::containers(crate::complete::State::Any))]
     pub container: String,
-    /// Force the disconnection (accepted for Podman's sake)
+    /// Network scoped alias for the container (connect)
+    #[arg(long = "alias", value_name = "NAME")]
+    pub alias: Vec<String>,
+    /// Static IPv4 address on the network (connect)
+    #[arg(long, value_name = "IP")]
+    pub ip: Option<String>,
+    /// Static MAC address on the network (connect)
+    #[arg(long = "mac-address", value_name = "MAC")]
+    pub mac_address: Option<String>,
+    /// Force the disconnection, even when the teardown fails (disconnect)
     #[arg(short, long)]
     pub force: bool,
 }
@@ -126,7 +135,18 @@ pub struct ConnectArgs {
 impl ConnectArgs {
     pub fn run(self, ctx: &Context, join: bool) -> anyhow::Result<()> {
         let engine = ctx.engine()?;
-        pkg::network::set_connected(&engine, &self.container, &self.network, join)?;
+        if !join && (!self.alias.is_empty() || self.ip.is_some() || self.mac_address.is_some()) {
+            anyhow::bail!("--alias, --ip and --mac-address are options of network connect");
+        }
+        if join && self.force {
+            anyhow::bail!("--force is an option of network disconnect");
+        }
+        let req = pkg::network::attach::ConnectRequest {
+            aliases: self.alias.clone(),
+            ip: self.ip.clone(),
+            mac: self.mac_address.clone(),
+        };
+        pkg::network::set_connected(&engine, &self.container, &self.network, join, &req, self.force)?;
         Ok(())
     }
 }

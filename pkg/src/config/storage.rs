@@ -24,6 +24,9 @@ pub struct StoragePaths {
     pub config_files: Vec<PathBuf>,
     /// The configuration file that has the last word (reported by `info` whether or not it exists).
     pub config_file: PathBuf,
+    /// `[storage.options.overlay] mount_program` (or the older `[storage.options] mount_program`): a
+    /// program such as fuse-overlayfs that mounts containers' root filesystems instead of the kernel.
+    pub mount_program: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -37,6 +40,20 @@ struct Section {
     driver: Option<String>,
     graphroot: Option<String>,
     runroot: Option<String>,
+    #[serde(default)]
+    options: Options,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Options {
+    mount_program: Option<String>,
+    #[serde(default)]
+    overlay: OverlayOptions,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct OverlayOptions {
+    mount_program: Option<String>,
 }
 
 /// Values given on the command line; they win over every file.
@@ -96,11 +113,31 @@ fn usable(p: &str) -> bool {
     !p.is_empty() && !PODMAN_PATHS.contains(&p.trim_end_matches('/')) && !p.contains("/containers/storage")
 }
 
+/// The `mount_program` of the configuration files, read now: for a process whose command line named every
+/// path, so that [`resolve`] read no file (the monitor).
+pub fn read_mount_program() -> Option<PathBuf> {
+    let mut found = None;
+    for path in candidate_files() {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let Ok(parsed) = toml::from_str::<File>(&text) else {
+            continue;
+        };
+        let options = parsed.storage.options;
+        if let Some(m) = options.overlay.mount_program.or(options.mount_program) {
+            found = Some(m).filter(|m| !m.is_empty()).map(PathBuf::from);
+        }
+    }
+    found
+}
+
 /// Resolves the store paths from defaults, configuration files and command-line overrides.
 pub fn resolve(overrides: &Overrides) -> Result<StoragePaths> {
     let (mut graph_root, mut run_root) = default_paths();
     let mut driver = "overlay".to_string();
     let mut config_files = vec![];
+    let mut mount_program = None;
     let candidates = candidate_files();
     // Podman reports the system file for root and the user's own file for a rootless user.
     let reported = if is_rootless() {
@@ -127,6 +164,10 @@ pub fn resolve(overrides: &Overrides) -> Result<StoragePaths> {
             if let Some(r) = parsed.storage.runroot.filter(|r| usable(r)) {
                 run_root = r.into();
             }
+            let options = parsed.storage.options;
+            if let Some(m) = options.overlay.mount_program.or(options.mount_program) {
+                mount_program = Some(m).filter(|m| !m.is_empty()).map(PathBuf::from);
+            }
             config_files.push(path);
         }
     }
@@ -150,6 +191,7 @@ pub fn resolve(overrides: &Overrides) -> Result<StoragePaths> {
         driver,
         config_files,
         config_file,
+        mount_program,
     })
 }
 
@@ -179,5 +221,20 @@ mod tests {
             ..o
         };
         assert!(resolve(&bad).unwrap_err().to_string().contains("vfs"));
+    }
+
+    #[test]
+    fn mount_program_in_either_section() {
+        for text in [
+            "[storage.options.overlay]\nmount_program = \"/usr/bin/fuse-overlayfs\"\n",
+            "[storage.options]\nmount_program = \"/usr/bin/fuse-overlayfs\"\n",
+        ] {
+            let f: File = toml::from_str(text).unwrap();
+            let o = f.storage.options;
+            assert_eq!(
+                o.overlay.mount_program.or(o.mount_program).as_deref(),
+                Some("/usr/bin/fuse-overlayfs")
+            );
+        }
     }
 }

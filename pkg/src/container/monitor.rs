@@ -129,6 +129,8 @@ fn start_and_watch(
         .map_err(|e| engine_err(io_err("locking monitor", e)))?;
     let cfg: CreateConfig = read_json(&paths.create_config()).map_err(engine_err)?;
     let spec: oci_spec::runtime::Spec = read_json(&paths.config_json()).map_err(engine_err)?;
+    // With a mount program (fuse-overlayfs) the root is mounted at `merged` here, for this run.
+    let program_mount = super::mount::mount_with_program(engine, &cfg, &paths).map_err(engine_err)?;
     let overlay = overlay_for(engine, &cfg, &paths).map_err(engine_err)?;
     let mut log = LogWriter::open(&super::logfile::log_path(engine.store.root(), &opts.id))
         .map_err(|e| engine_err(io_err("opening the container log", e)))?;
@@ -288,6 +290,7 @@ fn start_and_watch(
         done.oom_killed = cg.oom_killed();
         let _ = cg.remove();
     }
+    drop(program_mount);
     let _ = state::write(&paths.dir, &done);
     if cfg.auto_remove {
         let _ = super::lifecycle::remove_after_exit(engine, &opts.id);

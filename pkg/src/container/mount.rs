@@ -117,11 +117,61 @@ pub(crate) fn release(container_dir: &Path) {
         dir: container_dir.to_path_buf(),
     }
     .merged();
-    while is_mounted(&merged) {
-        if nix::mount::umount2(&merged, MntFlags::MNT_DETACH).is_err() {
+    detach(&merged);
+}
+
+/// Detaches everything mounted at `merged` (a FUSE mount through fusermount when umount2 is refused).
+fn detach(merged: &Path) {
+    while is_mounted(merged) {
+        if nix::mount::umount2(merged, MntFlags::MNT_DETACH).is_err()
+            && !crate::rootless::fuse::fusermount_unmount(merged)
+        {
             break;
         }
     }
+}
+
+/// A container's root mounted at its `merged` directory by storage.conf's `mount_program`
+/// (fuse-overlayfs) for one run of the container; unmounted when dropped.
+pub(crate) struct ProgramMount {
+    merged: PathBuf,
+}
+
+impl Drop for ProgramMount {
+    fn drop(&mut self) {
+        detach(&self.merged);
+    }
+}
+
+/// Mounts the container's root with the mount program when one is configured (or native overlay is
+/// refused in the user namespace) and the root is not already mounted; `overlay_for` then finds it
+/// mounted and the runtime uses `merged` as the root.
+pub(crate) fn mount_with_program(
+    engine: &Engine,
+    cfg: &super::config::CreateConfig,
+    paths: &ContainerPaths,
+) -> Result<Option<ProgramMount>> {
+    if cfg.rootfs.is_some() {
+        return Ok(None);
+    }
+    let Some(program) = crate::rootless::fuse::mount_program(&engine.paths) else {
+        return Ok(None);
+    };
+    let Some(overlay) = super::monitor::overlay_for(engine, cfg, paths)? else {
+        return Ok(None);
+    };
+    let merged = paths.merged();
+    crate::rootless::fuse::mount(&program, &overlay, &merged)?;
+    let held = ProgramMount { merged };
+    // Never propagate into other namespaces (the container's copy is made private by the runtime).
+    let _ = nix::mount::mount(
+        None::<&str>,
+        &held.merged,
+        None::<&str>,
+        MsFlags::MS_PRIVATE,
+        None::<&str>,
+    );
+    Ok(Some(held))
 }
 
 /// The mounted containers: (ID, mount point).

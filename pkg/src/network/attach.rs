@@ -108,8 +108,52 @@ pub struct Attached<'e> {
 
 impl Drop for Attached<'_> {
     fn drop(&mut self) {
-        let _ = detach(self.engine, &self.attachment.id);
+        let Ok(_held) = host_lock() else { return };
+        let record = record_path(&self.engine.paths.run_root, &self.attachment.id);
+        if record.exists() {
+            // The record on disk has any network connected since the start.
+            detach_locked(self.engine, &self.attachment.id);
+        } else {
+            // `rm` detached already, or the store's run directory is gone with the record: what is still
+            // this container's is released, so no namespace or address outlives it.
+            release_own(self.engine, &self.attachment, &record);
+        }
     }
+}
+
+/// Releases what `a` set up without its record: the namespace (and netavark's part in it while it is
+/// mounted), DNS entries, and the leases that still name this container's record as their holder.
+fn release_own(engine: &Engine, a: &Attachment, record: &Path) {
+    let run_root = &engine.paths.run_root;
+    if is_mounted(&a.netns) {
+        let _ = netavark::teardown(&netavark_config(run_root), &a.netns, &a.options);
+    }
+    release_netns(&a.netns);
+    let _ = dns::remove(run_root, &a.id);
+    for l in &a.leases {
+        if std::fs::read(l).is_ok_and(|holder| holder == record.as_os_str().as_encoded_bytes()) {
+            let _ = std::fs::remove_file(l);
+        }
+    }
+}
+
+/// Whether a process still lives in the network namespace mounted at `netns`.
+fn netns_in_use(netns: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(ns) = std::fs::metadata(netns) else {
+        return false;
+    };
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return true;
+    };
+    procs.flatten().any(|p| {
+        p.file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            && std::fs::metadata(p.path().join("ns/net"))
+                .is_ok_and(|m| m.ino() == ns.ino() && m.dev() == ns.dev())
+    })
 }
 
 impl Attached<'_> {
@@ -333,10 +377,21 @@ fn lease(
                     return Some(path);
                 }
                 Err(_) => {
-                    // A lease whose holder's record is gone is free.
+                    // A lease whose holder's record is gone is free, unless the holder's namespace is
+                    // still mounted with a process in it (a container whose store was removed while it
+                    // ran): its address is still in use. An orphaned namespace is released here.
                     let holder = std::fs::read_to_string(&path).ok()?;
                     if Path::new(&holder).exists() {
                         return None;
+                    }
+                    if let Some(id) = Path::new(&holder).file_stem().and_then(|s| s.to_str()) {
+                        let netns = netns_path(id);
+                        if is_mounted(&netns) {
+                            if netns_in_use(&netns) {
+                                return None;
+                            }
+                            release_netns(&netns);
+                        }
                     }
                     let _ = std::fs::remove_file(&path);
                 }
@@ -412,4 +467,215 @@ pub fn users_of(engine: &Engine, network: &str) -> Vec<String> {
         .filter(|a| a.ips.contains_key(network))
         .map(|a| a.id)
         .collect()
+}
+
+/// `network connect --alias/--ip/--mac-address` for a running container.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectRequest {
+    pub aliases: Vec<String>,
+    pub ip: Option<String>,
+    pub mac: Option<String>,
+}
+
+/// The first `ethN` no network of the container uses (Podman's choice of interface name).
+fn free_interface(opts: &Options) -> String {
+    (0..)
+        .map(|i| format!("eth{i}"))
+        .find(|name| !opts.networks.values().any(|p| &p.interface_name == name))
+        .expect("an unused interface name")
+}
+
+/// The running container's attachment, or why it has none.
+fn running_attachment(engine: &Engine, id: &str, name: &str) -> Result<Attachment> {
+    let a = read(engine, id)
+        .ok_or_else(|| Error::ContainerState(format!("container {name} has no network namespace set up")))?;
+    if !is_mounted(&a.netns) {
+        return Err(Error::ContainerState(format!(
+            "container {name} has no network namespace set up"
+        )));
+    }
+    Ok(a)
+}
+
+/// `network connect` of a running container: netavark sets up `net` (only) in the container's network
+/// namespace on the next free `ethN`, the address is leased, the attachment record (which the final
+/// teardown follows) gains the network, the names go to aardvark-dns and the container's `hosts` and
+/// `resolv.conf` learn the new address and name server; `then` (the container's record) runs last, under
+/// the lock.
+pub fn connect_running(
+    engine: &Engine,
+    cfg: &CreateConfig,
+    id: &str,
+    net: &Network,
+    req: &ConnectRequest,
+    then: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    let run_root = &engine.paths.run_root;
+    let _held = host_lock()?;
+    let mut a = running_attachment(engine, id, &cfg.name)?;
+    if a.options.networks.contains_key(&net.name) {
+        return Err(Error::InvalidInput(format!(
+            "container {} is already connected to network {}",
+            cfg.name, net.name
+        )));
+    }
+    let want = match &req.ip {
+        Some(ip) => Some(
+            ip.parse::<Ipv4Addr>()
+                .map_err(|_| Error::InvalidInput(format!("invalid --ip {ip:?}")))?,
+        ),
+        None => None,
+    };
+    if let Some(mac) = &req.mac {
+        if !etc::valid_mac(mac) {
+            return Err(Error::InvalidInput(format!("invalid --mac-address {mac:?}")));
+        }
+    }
+    let (cidr, gateway) = net.ipv4()?;
+    let record = record_path(run_root, id);
+    let (ip, lease_path) = lease(&net.network_interface, cidr, gateway, want, &record)?;
+    let short_id = &id[..id.len().min(12)];
+    let mut aliases = vec![];
+    if net.dns_enabled {
+        aliases.push(cfg.name.clone());
+        aliases.extend(req.aliases.iter().cloned());
+        aliases.push(short_id.to_string());
+    }
+    let per = PerNetwork {
+        static_ips: vec![ip.to_string()],
+        aliases: aliases.clone(),
+        interface_name: free_interface(&a.options),
+        static_mac: req.mac.clone(),
+    };
+    let mut info = net.clone();
+    info.dns_enabled = false;
+    let only = Options {
+        container_id: id.to_string(),
+        container_name: cfg.name.clone(),
+        port_mappings: vec![],
+        networks: BTreeMap::from([(net.name.clone(), per.clone())]),
+        network_info: BTreeMap::from([(net.name.clone(), info.clone())]),
+    };
+    // Recorded first: a failure from here on is undone by the teardown the record describes.
+    let before = a.clone();
+    a.options.networks.insert(net.name.clone(), per);
+    a.options.network_info.insert(net.name.clone(), info);
+    a.ips.insert(net.name.clone(), ip.to_string());
+    a.leases.push(lease_path.clone());
+    let undo = |a: &Attachment| {
+        let _ = write(run_root, a);
+        let _ = std::fs::remove_file(&lease_path);
+    };
+    if let Err(e) = write(run_root, &a) {
+        undo(&before);
+        return Err(e);
+    }
+    let status = match netavark::setup(&netavark_config(run_root), &a.netns, &only) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = netavark::teardown(&netavark_config(run_root), &a.netns, &only);
+            undo(&before);
+            return Err(e);
+        }
+    };
+    if !a.status.is_object() {
+        a.status = serde_json::json!({});
+    }
+    a.status[&net.name] = status[&net.name].clone();
+    write(run_root, &a)?;
+    if net.dns_enabled {
+        dns::add(
+            run_root,
+            &[dns::Entry {
+                network: net.name.clone(),
+                gateway: gateway.map(|g| g.to_string()).unwrap_or_default(),
+                id: id.to_string(),
+                ip: ip.to_string(),
+                names: aliases,
+            }],
+        )?;
+    }
+    let userdata = crate::container::paths::ContainerPaths::new(engine.store.root(), id).userdata();
+    let mut names = vec![];
+    if let Some(h) = cfg.hostname.as_ref().filter(|h| !h.is_empty()) {
+        names.push(h.clone());
+    } else {
+        names.push(short_id.to_string());
+    }
+    if !names.contains(&cfg.name) {
+        names.push(cfg.name.clone());
+    }
+    let dns_server = if net.dns_enabled { gateway } else { None };
+    etc::add_network(&userdata, &cfg.network_options, &names, ip, dns_server)?;
+    then()
+}
+
+/// `network disconnect` of a running container: netavark tears down `network` (only), its lease and
+/// DNS names go, the attachment record loses it and the container's `hosts` its address there; `then`
+/// runs last, under the lock.
+pub fn disconnect_running(
+    engine: &Engine,
+    cfg: &CreateConfig,
+    id: &str,
+    network: &str,
+    force: bool,
+    then: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    let run_root = &engine.paths.run_root;
+    let _held = host_lock()?;
+    let mut a = running_attachment(engine, id, &cfg.name)?;
+    let (Some(per), Some(info)) = (
+        a.options.networks.get(network).cloned(),
+        a.options.network_info.get(network).cloned(),
+    ) else {
+        return Err(Error::InvalidInput(format!(
+            "container {} is not connected to network {network}",
+            cfg.name
+        )));
+    };
+    if a.options.networks.len() == 1 {
+        return Err(Error::InvalidInput(format!(
+            "container {} must stay connected to at least one network",
+            cfg.name
+        )));
+    }
+    let only = Options {
+        container_id: id.to_string(),
+        container_name: cfg.name.clone(),
+        port_mappings: vec![],
+        networks: BTreeMap::from([(network.to_string(), per)]),
+        network_info: BTreeMap::from([(network.to_string(), info.clone())]),
+    };
+    if let Err(e) = netavark::teardown(&netavark_config(run_root), &a.netns, &only) {
+        if !force {
+            return Err(e);
+        }
+    }
+    let ip = a.ips.remove(network).unwrap_or_default();
+    let lease_path = Path::new(HOST_DIR)
+        .join("leases")
+        .join(&info.network_interface)
+        .join(&ip);
+    a.leases.retain(|l| l != &lease_path);
+    a.options.networks.remove(network);
+    a.options.network_info.remove(network);
+    if let Some(m) = a.status.as_object_mut() {
+        m.remove(network);
+    }
+    write(run_root, &a)?;
+    let _ = std::fs::remove_file(&lease_path);
+    let _ = dns::remove_from(run_root, id, Some(network));
+    // The network's DNS server (its gateway) leaves resolv.conf unless another network shares it.
+    let gateway = NetworkStore::new(engine).get(network).ok().and_then(|n| {
+        if n.dns_enabled {
+            n.ipv4().ok().and_then(|(_, g)| g)
+        } else {
+            None
+        }
+    });
+    let userdata = crate::container::paths::ContainerPaths::new(engine.store.root(), id).userdata();
+    if !ip.is_empty() {
+        etc::remove_network(&userdata, &ip, gateway)?;
+    }
+    then()
 }

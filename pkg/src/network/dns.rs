@@ -59,6 +59,11 @@ pub fn add(run_root: &Path, entries: &[Entry]) -> Result<()> {
 
 /// Removes a container's entries from every network; a network left without containers is dropped.
 pub fn remove(run_root: &Path, id: &str) -> Result<()> {
+    remove_from(run_root, id, None)
+}
+
+/// Removes a container's entries from `network` (every network with `None`), as [`remove`].
+pub fn remove_from(run_root: &Path, id: &str, network: Option<&str>) -> Result<()> {
     let dir = config_dir(run_root);
     let Ok(files) = std::fs::read_dir(&dir) else {
         return Ok(());
@@ -67,6 +72,9 @@ pub fn remove(run_root: &Path, id: &str) -> Result<()> {
     for f in files.flatten() {
         let path = f.path();
         if path.file_name().is_some_and(|n| n == "aardvark.pid") {
+            continue;
+        }
+        if network.is_some_and(|net| path.file_name().is_none_or(|n| n != net)) {
             continue;
         }
         let Ok(old) = std::fs::read_to_string(&path) else {

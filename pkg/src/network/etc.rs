@@ -132,6 +132,81 @@ pub fn write_for_bridge(
     Ok(())
 }
 
+/// `network connect` of a running container: its names at its address on the new network in its
+/// `hosts`, and with `dns` (the new network's DNS server) that server in its `resolv.conf` unless `--dns`
+/// was given.
+pub fn add_network(
+    userdata: &Path,
+    opts: &NetworkOptions,
+    names: &[String],
+    ip: Ipv4Addr,
+    dns: Option<Ipv4Addr>,
+) -> Result<()> {
+    let hosts_path = userdata.join("hosts");
+    if let Ok(old) = std::fs::read_to_string(&hosts_path) {
+        let names: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !n.is_empty())
+            .collect();
+        if !names.is_empty() {
+            let mut out = old;
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(&format!("{ip}\t{}\n", names.join(" ")));
+            rewrite(&hosts_path, &out)?;
+        }
+    }
+    let resolv_path = userdata.join("resolv.conf");
+    if let (Some(server), Ok(old), true) = (dns, std::fs::read_to_string(&resolv_path), opts.dns.is_empty()) {
+        let line = format!("nameserver {server}");
+        if !old.lines().any(|l| l.trim() == line) {
+            let mut out = old;
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(&line);
+            out.push('\n');
+            rewrite(&resolv_path, &out)?;
+        }
+    }
+    Ok(())
+}
+
+/// `network disconnect` of a running container: the `hosts` entries of its address on that network
+/// go, and the network's DNS server from `resolv.conf` when another one is left.
+pub fn remove_network(userdata: &Path, ip: &str, dns: Option<Ipv4Addr>) -> Result<()> {
+    let hosts_path = userdata.join("hosts");
+    if let Ok(old) = std::fs::read_to_string(&hosts_path) {
+        let kept: String = old
+            .lines()
+            .filter(|l| l.split_whitespace().next() != Some(ip))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        if kept != old {
+            rewrite(&hosts_path, &kept)?;
+        }
+    }
+    let resolv_path = userdata.join("resolv.conf");
+    if let (Some(server), Ok(old)) = (dns, std::fs::read_to_string(&resolv_path)) {
+        let line = format!("nameserver {server}");
+        let servers = old
+            .lines()
+            .filter(|l| l.trim_start().starts_with("nameserver"))
+            .count();
+        if servers > 1 && old.lines().any(|l| l.trim() == line) {
+            let kept: String = old
+                .lines()
+                .filter(|l| l.trim() != line)
+                .map(|l| format!("{l}\n"))
+                .collect();
+            rewrite(&resolv_path, &kept)?;
+        }
+    }
+    Ok(())
+}
+
 /// Replaces a file's content in place: the same inode, since a running container may bind-mount it.
 fn rewrite(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).ctx(|| format!("writing {}", path.display()))

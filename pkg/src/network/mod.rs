@@ -159,23 +159,55 @@ pub fn containers_using(engine: &crate::Engine, network: &str) -> Result<Vec<(St
         .collect())
 }
 
-/// `network connect` (`join`) and `network disconnect` of a container that is not running: its record
-/// changes, and it joins the networks at its next start.
-pub fn set_connected(engine: &crate::Engine, container: &str, network: &str, join: bool) -> Result<()> {
+/// `network connect` (`join`, with `req`'s alias, address and MAC address) and `network disconnect`
+/// (`force`: even when netavark's teardown fails). The container's record changes, so its next start
+/// joins the networks; a running container is also connected or disconnected now
+/// ([`attach::connect_running`], [`attach::disconnect_running`]).
+pub fn set_connected(
+    engine: &crate::Engine,
+    container: &str,
+    network: &str,
+    join: bool,
+    req: &attach::ConnectRequest,
+    force: bool,
+) -> Result<()> {
     let rec = crate::container::lifecycle::find(engine, container)?;
     let net = NetworkStore::new(engine).get(network)?;
-    if crate::container::lifecycle::state_of(engine, &rec.id).is_running() {
-        return Err(Error::ContainerState(format!(
-            "container {} is running: connecting or disconnecting a running container is not supported yet; stop it first",
-            rec.name
-        )));
-    }
     let mut cfg = crate::container::lifecycle::config_of(engine, &rec.id)?;
     if cfg.network != NetworkMode::Private || crate::rootless::is_rootless() {
         return Err(Error::InvalidInput(format!(
             "container {} does not use bridge networks",
             rec.name
         )));
+    }
+    if crate::container::lifecycle::state_of(engine, &rec.id).is_running() {
+        // The record follows, still under the network lock.
+        let mut current = networks_of(&cfg);
+        if join {
+            if !current.contains(&net.name) {
+                current.push(net.name.clone());
+            }
+        } else {
+            current.retain(|n| n != &net.name);
+        }
+        let mut updated = cfg.clone();
+        updated.network_options.networks = current;
+        let record = || {
+            if updated.network_options.networks.is_empty() {
+                return Ok(());
+            }
+            write_config(engine, &rec.id, &updated)
+        };
+        return if join {
+            attach::connect_running(engine, &cfg, &rec.id, &net, req, record)
+        } else {
+            attach::disconnect_running(engine, &cfg, &rec.id, &net.name, force, record)
+        };
+    }
+    if !req.aliases.is_empty() || req.ip.is_some() || req.mac.is_some() {
+        return Err(Error::InvalidInput(
+            "--alias, --ip and --mac-address of network connect need a running container".into(),
+        ));
     }
     let mut current = networks_of(&cfg);
     if join {
@@ -202,8 +234,12 @@ pub fn set_connected(engine: &crate::Engine, container: &str, network: &str, joi
         }
     }
     cfg.network_options.networks = current;
-    let path = crate::container::paths::ContainerPaths::new(engine.store.root(), &rec.id).create_config();
-    let data = serde_json::to_vec_pretty(&cfg).expect("a config serializes");
+    write_config(engine, &rec.id, &cfg)
+}
+
+fn write_config(engine: &crate::Engine, id: &str, cfg: &CreateConfig) -> Result<()> {
+    let path = crate::container::paths::ContainerPaths::new(engine.store.root(), id).create_config();
+    let data = serde_json::to_vec_pretty(cfg).expect("a config serializes");
     let tmp = path.with_extension("tmp");
     use crate::error::IoContext;
     std::fs::write(&tmp, data).ctx(|| format!("writing {}", tmp.display()))?;

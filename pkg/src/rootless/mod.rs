@@ -15,6 +15,7 @@
 //! must differ (store paths, cgroups, overlay's `userxattr`). This module never raises privileges: the
 //! user namespace grants nothing on files the user could not reach before.
 
+pub mod fuse;
 pub mod mapping;
 pub mod resources;
 pub mod slirp;
