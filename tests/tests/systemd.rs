@@ -680,8 +680,8 @@ fn quadlet_reports_and_skips_bad_files() {
     )
     .unwrap();
     fs::write(
-        source.join("ports.container"),
-        "[Container]\nImage=localhost/busybox:latest\nPublishPort=8080:80\n",
+        source.join("tz.container"),
+        "[Container]\nImage=localhost/busybox:latest\nTimezone=UTC\n",
     )
     .unwrap();
     fs::write(
@@ -700,8 +700,8 @@ fn quadlet_reports_and_skips_bad_files() {
     let stderr = out.stderr_str();
     for want in [
         format!(
-            "{}, skipped: key PublishPort=8080:80",
-            source.join("ports.container").display()
+            "{}, skipped: key Timezone=UTC",
+            source.join("tz.container").display()
         ),
         format!(
             "{}, skipped: unsupported key 'Enviroment'",

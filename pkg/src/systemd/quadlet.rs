@@ -8,7 +8,7 @@
 //! `KillMode=mixed`, and `ExecStop=`/`ExecStopPost=` that remove the container.
 //!
 //! The keys are Podman 4.4's, plus `WorkingDir` (Podman 4.6) and `Entrypoint` (Podman 5.0). Keys whose
-//! `run` flag selkie lacks (`PublishPort`, `ExposeHostPort`, `Timezone`, the `Remap*` keys) and
+//! `run` flag selkie lacks (`Timezone`, the `Remap*` keys) and
 //! references to `.volume`/`.network` units (not generated yet) refuse the file with a message naming the
 //! key, rather than producing a unit that fails at start. Podman's `--log-driver passthrough`,
 //! `--cgroups=split` and `Delegate=yes` are left out: selkie has no such flags.
@@ -298,15 +298,6 @@ pub fn convert_container(path: &Path, text: &str, selkie: &str) -> Result<Servic
             .lookup_all_assignments(CONTAINER, key)
             .map_err(|e| invalid(key, e))
     };
-    for key in ["PublishPort", "ExposeHostPort"] {
-        if let Some(v) = container.lookup_all(CONTAINER, key).first() {
-            return Err(unsupported(
-                key,
-                v,
-                "selkie run has no -p/--publish or --expose yet, so the port cannot be published; remove the key",
-            ));
-        }
-    }
     for key in ["Timezone", "RemapUsers", "RemapUid", "RemapGid", "RemapUidSize"] {
         if let Some(v) = lookup(key) {
             return Err(unsupported(
@@ -359,6 +350,12 @@ pub fn convert_container(path: &Path, text: &str, selkie: &str) -> Result<Servic
             ));
         }
         run.add(&[&format!("--network={network}")]);
+    }
+    for port in container.lookup_all(CONTAINER, "ExposeHostPort") {
+        run.add(&[&format!("--expose={port}")]);
+    }
+    for publish in container.lookup_all(CONTAINER, "PublishPort") {
+        run.add(&[&format!("--publish={publish}")]);
     }
     if let Some(init) = boolean("RunInit")? {
         run.bool_flag("--init", init);
@@ -602,13 +599,24 @@ WantedBy=multi-user.target default.target
     }
 
     #[test]
+    fn ports_are_published_and_exposed() {
+        let service = convert(
+            "[Container]\nImage=localhost/x\nPublishPort=127.0.0.1:8080:80\nPublishPort=9090:90/udp\nExposeHostPort=70\n",
+        )
+        .unwrap();
+        let start = service.unit.lookup(SERVICE, "ExecStart").unwrap();
+        for flag in [
+            "--publish=127.0.0.1:8080:80",
+            "--publish=9090:90/udp",
+            "--expose=70",
+        ] {
+            assert!(start.contains(flag), "{flag} in {start}");
+        }
+    }
+
+    #[test]
     fn refusals_name_the_key() {
         let cases = [
-            (
-                "Image=localhost/x\nPublishPort=8080:80\n",
-                "key PublishPort=8080:80: selkie run has no -p",
-            ),
-            ("Image=localhost/x\nExposeHostPort=80\n", "key ExposeHostPort=80"),
             ("Image=localhost/x\nTimezone=UTC\n", "key Timezone=UTC"),
             (
                 "Image=localhost/x\nVolume=data.volume:/data\n",
@@ -674,7 +682,7 @@ WantedBy=multi-user.target default.target
         .unwrap();
         std::fs::write(
             second.path().join("b.container"),
-            "[Container]\nPublishPort=80\nImage=localhost/b\n",
+            "[Container]\nTimezone=UTC\nImage=localhost/b\n",
         )
         .unwrap();
         std::fs::write(second.path().join("c.volume"), "[Volume]\n").unwrap();
@@ -692,6 +700,6 @@ WantedBy=multi-user.target default.target
         assert!(outcome
             .messages
             .iter()
-            .any(|m| m.contains("b.container, skipped: key PublishPort=80")));
+            .any(|m| m.contains("b.container, skipped: key Timezone=UTC")));
     }
 }
