@@ -3,7 +3,7 @@
 #
 #   run --rm IMAGE true          (both engines on their default bridge network `podman`, through netavark;
 #                                 and both with --network none, loopback only)
-#   run -d IMAGE sleep 1000 + rm -f
+#   run -d IMAGE sleep 1000 + rm -f, and the same with -p 127.0.0.1:18787:80 (a DNAT rule added and removed)
 #   ps -a with 200 containers in the store
 #   exec CONTAINER true, into a running container
 #
@@ -52,9 +52,11 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$json" \
     -n "podman run --rm --network none" "$P run --rm --network none localhost/bench true" \
     -n "selkie run -d + rm -f" "sh -c '$S rm -f \$($S run -d localhost/bench sleep 1000) >/dev/null'" \
     -n "podman run -d + rm -f" "sh -c '$P rm -f -t 0 \$($P run -d localhost/bench sleep 1000) >/dev/null'" \
+    -n "selkie run -d -p + rm -f" "sh -c '$S rm -f \$($S run -d -p 127.0.0.1:18787:80 localhost/bench sleep 1000) >/dev/null'" \
+    -n "podman run -d -p + rm -f" "sh -c '$P rm -f -t 0 \$($P run -d -p 127.0.0.1:18787:80 localhost/bench sleep 1000) >/dev/null'" \
     >/dev/null
 
-$S run -d --name ex localhost/bench sleep 1000 >/dev/null
+$S run -d --network none --name ex localhost/bench sleep 1000 >/dev/null
 $P run -d --network none --name ex localhost/bench sleep 1000 >/dev/null
 json_exec="$T/exec.json"
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$json_exec" \
@@ -82,6 +84,7 @@ print("medians (ms); ratio = selkie / podman")
 line("selkie run --rm (bridge)", "podman run --rm (bridge)")
 line("selkie run --rm --network none", "podman run --rm --network none")
 line("selkie run -d + rm -f", "podman run -d + rm -f")
+line("selkie run -d -p + rm -f", "podman run -d -p + rm -f")
 line("selkie ps -a (200)", "podman ps -a (200)")
 line("selkie exec", "podman exec")
 PY
