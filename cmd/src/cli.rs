@@ -27,6 +27,9 @@ pub struct Cli {
     /// Select which storage driver is used to manage storage of images and containers
     #[arg(long, global = true, value_name = "VALUE")]
     pub storage_driver: Option<String>,
+    /// Storage driver option (overlay.mount_program=PATH)
+    #[arg(long = "storage-opt", global = true, value_name = "VALUE")]
+    pub storage_opt: Vec<String>,
     /// Log messages above specified level
     #[arg(long, global = true, value_enum, default_value_t = LogLevel::Warn)]
     pub log_level: LogLevel,
@@ -61,6 +64,7 @@ impl Context {
                 root: cli.root.clone(),
                 runroot: cli.runroot.clone(),
                 driver: cli.storage_driver.clone(),
+                storage_opts: cli.storage_opt.clone(),
             },
             log_level: cli.log_level,
         }
@@ -88,6 +92,13 @@ impl Context {
             "--storage-driver".to_string(),
             engine.paths.driver.clone(),
         ];
+        // The monitor reads no configuration file: what storage.conf said that it needs comes along.
+        if let Some(program) = &engine.paths.mount_program {
+            args.push(format!(
+                "--storage-opt=overlay.mount_program={}",
+                program.display()
+            ));
+        }
         if self.log_level <= LogLevel::Debug {
             args.push(format!("--log-level={:?}", self.log_level).to_lowercase());
         }

@@ -5,26 +5,9 @@
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
-use oci_spec::runtime::{LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType};
+use oci_spec::runtime::LinuxDeviceType;
 use pkg::cgroups::devices_bpf;
-
-fn rule(
-    allow: bool,
-    t: LinuxDeviceType,
-    major: Option<i64>,
-    minor: Option<i64>,
-    access: &str,
-) -> LinuxDeviceCgroup {
-    let mut r = LinuxDeviceCgroupBuilder::default()
-        .allow(allow)
-        .typ(t)
-        .access(access)
-        .build()
-        .unwrap();
-    r.set_major(major);
-    r.set_minor(minor);
-    r
-}
+use pkg::container::spec::device_rule as rule;
 
 /// The cgroup2 mount to test under, or `None` (with a loud message) when there is none or we are not root.
 fn cgroup2_root() -> Option<PathBuf> {

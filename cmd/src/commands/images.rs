@@ -57,6 +57,11 @@ impl ImagesArgs {
             all: self.all,
             filters,
             sort: Some(self.sort.clone()),
+            // JSON and templates that name them show the labels; the default table does not.
+            labels: self
+                .format
+                .as_deref()
+                .is_some_and(|f| f.contains("Labels") || f.contains("json")),
         };
         let containers = pkg::container::store::read(&engine.store)?;
         let images = list::list(&engine, &opts, &|id| containers.users_of(id).len())?;
@@ -85,7 +90,7 @@ impl ImagesArgs {
             self.noheading,
             HEADERS,
             || list::template_rows(&images, self.no_trunc, Some(&self.sort)),
-            || list::json_rows(&images, &engine),
+            || list::json_rows(&images),
         )
     }
 }

@@ -340,25 +340,7 @@ pub fn apply(dir: &Path, rules: &[LinuxDeviceCgroup]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oci_spec::runtime::LinuxDeviceCgroupBuilder;
-
-    fn rule(
-        allow: bool,
-        t: LinuxDeviceType,
-        major: Option<i64>,
-        minor: Option<i64>,
-        access: &str,
-    ) -> LinuxDeviceCgroup {
-        let mut r = LinuxDeviceCgroupBuilder::default()
-            .allow(allow)
-            .typ(t)
-            .access(access)
-            .build()
-            .unwrap();
-        r.set_major(major);
-        r.set_minor(minor);
-        r
-    }
+    use crate::container::spec::device_rule as rule;
 
     #[test]
     fn no_rules_deny_everything() {

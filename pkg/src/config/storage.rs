@@ -62,6 +62,8 @@ pub struct Overrides {
     pub root: Option<PathBuf>,
     pub runroot: Option<PathBuf>,
     pub driver: Option<String>,
+    /// `--storage-opt KEY=VALUE`: `overlay.mount_program` (or `mount_program`) is the one understood.
+    pub storage_opts: Vec<String>,
 }
 
 pub fn is_rootless() -> bool {
@@ -113,25 +115,6 @@ fn usable(p: &str) -> bool {
     !p.is_empty() && !PODMAN_PATHS.contains(&p.trim_end_matches('/')) && !p.contains("/containers/storage")
 }
 
-/// The `mount_program` of the configuration files, read now: for a process whose command line named every
-/// path, so that [`resolve`] read no file (the monitor).
-pub fn read_mount_program() -> Option<PathBuf> {
-    let mut found = None;
-    for path in candidate_files() {
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        let Ok(parsed) = toml::from_str::<File>(&text) else {
-            continue;
-        };
-        let options = parsed.storage.options;
-        if let Some(m) = options.overlay.mount_program.or(options.mount_program) {
-            found = Some(m).filter(|m| !m.is_empty()).map(PathBuf::from);
-        }
-    }
-    found
-}
-
 /// Resolves the store paths from defaults, configuration files and command-line overrides.
 pub fn resolve(overrides: &Overrides) -> Result<StoragePaths> {
     let (mut graph_root, mut run_root) = default_paths();
@@ -180,6 +163,18 @@ pub fn resolve(overrides: &Overrides) -> Result<StoragePaths> {
     if let Some(d) = &overrides.driver {
         driver = d.clone();
     }
+    for opt in &overrides.storage_opts {
+        match opt.split_once('=') {
+            Some(("overlay.mount_program" | "mount_program", program)) => {
+                mount_program = Some(program).filter(|p| !p.is_empty()).map(PathBuf::from);
+            }
+            _ => {
+                return Err(Error::Config(format!(
+                    "unsupported --storage-opt {opt:?}: selkie understands overlay.mount_program=PATH"
+                )))
+            }
+        }
+    }
     if driver != "overlay" {
         return Err(Error::Config(format!(
             "unsupported storage driver {driver:?}: selkie supports only \"overlay\""
@@ -212,8 +207,10 @@ mod tests {
             root: Some("/x".into()),
             runroot: Some("/y".into()),
             driver: Some("overlay".into()),
+            storage_opts: vec!["overlay.mount_program=/usr/bin/fuse-overlayfs".into()],
         };
         let p = resolve(&o).unwrap();
+        assert_eq!(p.mount_program, Some(PathBuf::from("/usr/bin/fuse-overlayfs")));
         assert_eq!(p.graph_root, PathBuf::from("/x"));
         assert_eq!(p.run_root, PathBuf::from("/y"));
         let bad = Overrides {
@@ -221,6 +218,14 @@ mod tests {
             ..o
         };
         assert!(resolve(&bad).unwrap_err().to_string().contains("vfs"));
+        let unknown = Overrides {
+            storage_opts: vec!["overlay.size=10G".into()],
+            ..Default::default()
+        };
+        assert!(resolve(&unknown)
+            .unwrap_err()
+            .to_string()
+            .contains("overlay.size"));
     }
 
     #[test]

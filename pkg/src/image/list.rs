@@ -16,6 +16,8 @@ pub struct ListOptions {
     pub all: bool,
     pub filters: Vec<String>,
     pub sort: Option<String>,
+    /// Read each image's labels from its config (for output that shows them; label filters always do).
+    pub labels: bool,
 }
 
 /// One image with what listings need from its config.
@@ -45,8 +47,13 @@ pub fn list(
     let db = engine.store.images()?;
     let mut out = vec![];
     for rec in db.images {
-        // Filters and templates (`{{.Labels}}`) both need them; one small config read per image.
-        let labels = labels_of(engine, &rec.id);
+        // One config read per image, only when a filter or the output needs the labels.
+        let needs_labels = opts.labels || filters.iter().any(|f| matches!(f, Filter::Label(..)));
+        let labels = if needs_labels {
+            labels_of(engine, &rec.id)
+        } else {
+            BTreeMap::new()
+        };
         let s = ImageSummary {
             containers: containers_of(&rec.id),
             labels,
@@ -173,16 +180,12 @@ pub fn repo_digests(r: &ImageRecord) -> Vec<String> {
 }
 
 /// Podman's `images --format json` objects, one per image.
-pub fn json_rows(images: &[ImageSummary], engine: &Engine) -> Vec<Value> {
+pub fn json_rows(images: &[ImageSummary]) -> Vec<Value> {
     images
         .iter()
         .map(|s| {
             let r = &s.record;
-            let labels = if s.labels.is_empty() {
-                labels_of(engine, &r.id)
-            } else {
-                s.labels.clone()
-            };
+            let labels = &s.labels;
             json!({
                 "Id": r.id.hex(),
                 "ParentId": "",

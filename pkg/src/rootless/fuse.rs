@@ -28,12 +28,6 @@ pub fn mount_program(paths: &StoragePaths) -> Option<PathBuf> {
     if let Some(p) = &paths.mount_program {
         return Some(p.clone());
     }
-    // A command line that named every path (the monitor's) has had no file read yet.
-    if paths.config_files.is_empty() {
-        if let Some(p) = crate::config::storage::read_mount_program() {
-            return Some(p);
-        }
-    }
     if !super::is_rootless() || native_overlay_works(&paths.run_root) {
         return None;
     }

@@ -16,6 +16,7 @@ fn fixture() -> Fixture {
         root: Some(dir.path().join("root")),
         runroot: Some(dir.path().join("run")),
         driver: Some("overlay".into()),
+        ..Default::default()
     })
     .unwrap();
     Fixture { _dir: dir, engine }

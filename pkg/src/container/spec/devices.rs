@@ -44,8 +44,20 @@ pub(super) fn allow(
     minor: Option<i64>,
     access: &str,
 ) -> LinuxDeviceCgroup {
+    device_rule(true, typ, major, minor, access)
+}
+
+/// A device cgroup rule: allow or deny `access` to one device, or to every device of a type when
+/// `major`/`minor` are `None`.
+pub fn device_rule(
+    allow: bool,
+    typ: LinuxDeviceType,
+    major: Option<i64>,
+    minor: Option<i64>,
+    access: &str,
+) -> LinuxDeviceCgroup {
     let mut b = LinuxDeviceCgroupBuilder::default()
-        .allow(true)
+        .allow(allow)
         .typ(typ)
         .access(access);
     if let Some(m) = major {

@@ -33,6 +33,7 @@ mod rootview;
 mod security;
 mod user;
 
+pub use devices::device_rule;
 pub use mounts::image_volume_destinations;
 pub use process::DEFAULT_PATH;
 pub use rootview::RootView;
