@@ -411,10 +411,24 @@ fn lease(
             ))
         });
     }
-    cidr.hosts()
-        .filter(|ip| Some(*ip) != gateway)
-        .find_map(|ip| take(ip).map(|l| (ip, l)))
-        .ok_or_else(|| Error::Runtime(format!("no free IP address left in subnet {cidr}")))
+    // As Podman's IPAM: the search starts after the address leased last, so an address just released is
+    // not handed out again at once (the host's neighbour and conntrack entries for it would still point
+    // at the previous container for seconds).
+    let last_file = dir.join(".last");
+    let last: Option<Ipv4Addr> = std::fs::read_to_string(&last_file)
+        .ok()
+        .and_then(|t| t.trim().parse().ok());
+    let hosts: Vec<Ipv4Addr> = cidr.hosts().filter(|ip| Some(*ip) != gateway).collect();
+    let start = last
+        .and_then(|l| hosts.iter().position(|ip| *ip == l))
+        .map_or(0, |i| i + 1);
+    let (ip, lease) = hosts[start..]
+        .iter()
+        .chain(&hosts[..start])
+        .find_map(|ip| take(*ip).map(|l| (*ip, l)))
+        .ok_or_else(|| Error::Runtime(format!("no free IP address left in subnet {cidr}")))?;
+    let _ = std::fs::write(&last_file, ip.to_string());
+    Ok((ip, lease))
 }
 
 /// A new network namespace, kept by a bind mount on `path`.
